@@ -1,0 +1,2 @@
+//! capsules-femto: placeholder, being written.
+#![no_std]

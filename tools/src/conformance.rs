@@ -1,0 +1,1 @@
+//! bpf_conformance `.data` file parser and runner (being written).

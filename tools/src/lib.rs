@@ -1,0 +1,4 @@
+//! Host-side tooling for femto-containers (library part of the `femto` CLI).
+
+pub mod asm;
+pub mod conformance;

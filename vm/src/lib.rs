@@ -1,0 +1,3 @@
+//! femto-vm: placeholder, being written.
+#![no_std]
+#![forbid(unsafe_code)]
