@@ -1,0 +1,325 @@
+//! The program's virtual address space: regions, virtual addresses and
+//! checked access.
+//!
+//! A virtual address is 64 bits: the **high 32 bits are the region id**, the
+//! low 32 bits the offset inside the region. Finding the region of an address
+//! is an array index (O(1), and on a 32-bit MCU it is just the high word); the
+//! bounds check is `offset <= len && len - offset >= size`, which cannot
+//! overflow. Region 0 is never mapped, so address 0 (a null pointer) always
+//! faults. No host address is ever visible to a program.
+//!
+//! | region id | constant            | contents                                  | access |
+//! |-----------|---------------------|-------------------------------------------|--------|
+//! | 0         | [`REGION_NULL`]     | nothing                                   | –      |
+//! | 1         | [`REGION_STACK`]    | the stack (all call frames)               | RW     |
+//! | 2         | [`REGION_CONTEXT`]  | the per-run context (r1)                  | RO or RW, per run |
+//! | 3         | [`REGION_DATA`]     | the container's data + bss (its own copy) | RW     |
+//! | 4         | [`REGION_RODATA`]   | the image's read-only data                | RO     |
+//! | 5..8      | [`REGION_EXTRA_FIRST`].. | extra regions granted for one run    | RO or RW |
+
+use crate::error::{Access, Error};
+
+/// Number of region slots (ids 0..MAX_REGIONS).
+pub const MAX_REGIONS: usize = 8;
+/// Region 0: never mapped; null pointers fault.
+pub const REGION_NULL: u32 = 0;
+/// Region 1: the stack. r10 points at its end (minus one frame per nested call).
+pub const REGION_STACK: u32 = 1;
+/// Region 2: the per-run context. r1 holds its base address, r2 its length.
+pub const REGION_CONTEXT: u32 = 2;
+/// Region 3: the container's read-write data (`.data` followed by `.bss`).
+pub const REGION_DATA: u32 = 3;
+/// Region 4: the container's read-only data (`.rodata`).
+pub const REGION_RODATA: u32 = 4;
+/// First id for extra regions (see [`Memory::map_extra`]).
+pub const REGION_EXTRA_FIRST: u32 = 5;
+
+/// Virtual base address of a region.
+#[inline(always)]
+pub const fn region_base(region: u32) -> u64 {
+    (region as u64) << 32
+}
+
+/// Virtual address of `offset` inside `region`.
+#[inline(always)]
+pub const fn vaddr(region: u32, offset: u32) -> u64 {
+    region_base(region) | offset as u64
+}
+
+/// One region of the virtual address space.
+#[derive(Debug, Default)]
+pub enum Region<'a> {
+    /// Not mapped: every access faults.
+    #[default]
+    Unmapped,
+    /// Readable, not writable.
+    ReadOnly(&'a [u8]),
+    /// Readable and writable.
+    ReadWrite(&'a mut [u8]),
+}
+
+impl Region<'_> {
+    /// The region's length in bytes (0 if unmapped).
+    pub fn len(&self) -> usize {
+        match self {
+            Region::Unmapped => 0,
+            Region::ReadOnly(s) => s.len(),
+            Region::ReadWrite(s) => s.len(),
+        }
+    }
+
+    /// True if the region is unmapped or has length 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The virtual address space of one run: up to [`MAX_REGIONS`] regions, each
+/// borrowing a caller-owned buffer. Nothing is allocated.
+#[derive(Debug, Default)]
+pub struct Memory<'a> {
+    regions: [Region<'a>; MAX_REGIONS],
+}
+
+#[inline(always)]
+fn split(addr: u64) -> (usize, usize) {
+    ((addr >> 32) as usize, addr as u32 as usize)
+}
+
+#[cold]
+fn fault(addr: u64, len: usize, access: Access, mapped_ro: bool) -> Error {
+    let len = len as u32;
+    if mapped_ro {
+        Error::PermissionDenied { pc: 0, addr, len, access }
+    } else {
+        Error::OutOfBounds { pc: 0, addr, len, access }
+    }
+}
+
+impl<'a> Memory<'a> {
+    /// An address space with no region mapped.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Maps `region` at id `id` (replacing what was there) and returns its
+    /// virtual base address. Id 0 and ids ≥ [`MAX_REGIONS`] are refused.
+    pub fn map(&mut self, id: u32, region: Region<'a>) -> Result<u64, Error> {
+        if id == REGION_NULL {
+            return Err(Error::RegionUnavailable { region: id });
+        }
+        let slot =
+            self.regions.get_mut(id as usize).ok_or(Error::RegionUnavailable { region: id })?;
+        *slot = region;
+        Ok(region_base(id))
+    }
+
+    /// Unmaps region `id` (no effect for an invalid id).
+    pub fn unmap(&mut self, id: u32) {
+        if let Some(r) = self.regions.get_mut(id as usize) {
+            *r = Region::Unmapped;
+        }
+    }
+
+    /// Maps the stack (region 1, read-write). Its length decides how many
+    /// call frames fit (see [`crate::interpreter`]).
+    pub fn map_stack(&mut self, stack: &'a mut [u8]) -> u64 {
+        self.regions[REGION_STACK as usize] = Region::ReadWrite(stack);
+        region_base(REGION_STACK)
+    }
+
+    /// Maps a read-only context (region 2).
+    pub fn map_context_ro(&mut self, ctx: &'a [u8]) -> u64 {
+        self.regions[REGION_CONTEXT as usize] = Region::ReadOnly(ctx);
+        region_base(REGION_CONTEXT)
+    }
+
+    /// Maps a read-write context (region 2).
+    pub fn map_context_rw(&mut self, ctx: &'a mut [u8]) -> u64 {
+        self.regions[REGION_CONTEXT as usize] = Region::ReadWrite(ctx);
+        region_base(REGION_CONTEXT)
+    }
+
+    /// Maps the container's read-write data (region 3), see
+    /// [`crate::image::Image::init_data`].
+    pub fn map_data(&mut self, data: &'a mut [u8]) -> u64 {
+        self.regions[REGION_DATA as usize] = Region::ReadWrite(data);
+        region_base(REGION_DATA)
+    }
+
+    /// Maps the container's read-only data (region 4).
+    pub fn map_rodata(&mut self, rodata: &'a [u8]) -> u64 {
+        self.regions[REGION_RODATA as usize] = Region::ReadOnly(rodata);
+        region_base(REGION_RODATA)
+    }
+
+    /// Maps an extra region in the first free id ≥ [`REGION_EXTRA_FIRST`] and
+    /// returns its base address; `RegionUnavailable` if all are used.
+    pub fn map_extra(&mut self, region: Region<'a>) -> Result<u64, Error> {
+        for id in REGION_EXTRA_FIRST as usize..MAX_REGIONS {
+            if matches!(self.regions[id], Region::Unmapped) {
+                self.regions[id] = region;
+                return Ok(region_base(id as u32));
+            }
+        }
+        Err(Error::RegionUnavailable { region: MAX_REGIONS as u32 })
+    }
+
+    /// The region with id `id`, if the id is valid.
+    pub fn region(&self, id: u32) -> Option<&Region<'a>> {
+        self.regions.get(id as usize)
+    }
+
+    /// Length in bytes of region `id` (0 if unmapped or invalid).
+    pub fn region_len(&self, id: u32) -> usize {
+        self.region(id).map_or(0, Region::len)
+    }
+
+    /// A read-only view of `len` bytes at virtual address `addr`, checked
+    /// (region, bounds, read permission).
+    #[inline]
+    pub fn slice(&self, addr: u64, len: usize) -> Result<&[u8], Error> {
+        self.slice_for(addr, len, Access::Load)
+    }
+
+    #[inline(always)]
+    fn slice_for(&self, addr: u64, len: usize, access: Access) -> Result<&[u8], Error> {
+        let (id, off) = split(addr);
+        let bytes: &[u8] = match self.regions.get(id) {
+            Some(Region::ReadOnly(s)) => s,
+            Some(Region::ReadWrite(s)) => s,
+            _ => return Err(fault(addr, len, access, false)),
+        };
+        match bytes.get(off..).and_then(|rest| rest.get(..len)) {
+            Some(s) => Ok(s),
+            None => Err(fault(addr, len, access, false)),
+        }
+    }
+
+    /// A writable view of `len` bytes at virtual address `addr`, checked
+    /// (region, bounds, write permission).
+    #[inline]
+    pub fn slice_mut(&mut self, addr: u64, len: usize) -> Result<&mut [u8], Error> {
+        self.slice_mut_for(addr, len, Access::Store)
+    }
+
+    #[inline(always)]
+    fn slice_mut_for(&mut self, addr: u64, len: usize, access: Access) -> Result<&mut [u8], Error> {
+        let (id, off) = split(addr);
+        let bytes: &mut [u8] = match self.regions.get_mut(id) {
+            Some(Region::ReadWrite(s)) => s,
+            Some(Region::ReadOnly(s)) => {
+                let in_bounds = s.get(off..).and_then(|rest| rest.get(..len)).is_some();
+                return Err(fault(addr, len, access, in_bounds));
+            }
+            _ => return Err(fault(addr, len, access, false)),
+        };
+        match bytes.get_mut(off..).and_then(|rest| rest.get_mut(..len)) {
+            Some(s) => Ok(s),
+            None => Err(fault(addr, len, access, false)),
+        }
+    }
+
+    /// Loads `N` bytes at `addr` (the interpreter's load path).
+    #[inline(always)]
+    pub fn load<const N: usize>(&self, addr: u64) -> Result<[u8; N], Error> {
+        let (id, off) = split(addr);
+        let bytes: &[u8] = match self.regions.get(id) {
+            Some(Region::ReadOnly(s)) => s,
+            Some(Region::ReadWrite(s)) => s,
+            _ => return Err(fault(addr, N, Access::Load, false)),
+        };
+        match bytes.get(off..).and_then(|rest| rest.first_chunk::<N>()) {
+            Some(v) => Ok(*v),
+            None => Err(fault(addr, N, Access::Load, false)),
+        }
+    }
+
+    /// Stores `N` bytes at `addr` (the interpreter's store path).
+    #[inline(always)]
+    pub fn store<const N: usize>(&mut self, addr: u64, value: [u8; N]) -> Result<(), Error> {
+        let cell = self.cell_mut::<N>(addr, Access::Store)?;
+        *cell = value;
+        Ok(())
+    }
+
+    /// A mutable `N`-byte cell at `addr` (stores and atomic read-modify-writes).
+    #[inline(always)]
+    pub(crate) fn cell_mut<const N: usize>(
+        &mut self,
+        addr: u64,
+        access: Access,
+    ) -> Result<&mut [u8; N], Error> {
+        let (id, off) = split(addr);
+        match self.regions.get_mut(id) {
+            Some(Region::ReadWrite(s)) => match s.get_mut(off..).and_then(|r| r.first_chunk_mut::<N>()) {
+                Some(cell) => Ok(cell),
+                None => Err(fault(addr, N, access, false)),
+            },
+            Some(Region::ReadOnly(s)) => {
+                let in_bounds = s.get(off..).and_then(|r| r.get(..N)).is_some();
+                Err(fault(addr, N, access, in_bounds))
+            }
+            _ => Err(fault(addr, N, access, false)),
+        }
+    }
+
+    /// Copies `buf.len()` bytes from VM memory at `addr` into `buf`.
+    pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Error> {
+        buf.copy_from_slice(self.slice(addr, buf.len())?);
+        Ok(())
+    }
+
+    /// Copies `data` into VM memory at `addr` (needs write permission).
+    pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Error> {
+        self.slice_mut(addr, data.len())?.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Reads a NUL-terminated string at `addr` of at most `max` bytes
+    /// (without the NUL). Faults if no NUL is found within `max` bytes or
+    /// before the end of the region.
+    pub fn read_cstr(&self, addr: u64, max: usize) -> Result<&[u8], Error> {
+        let (id, off) = split(addr);
+        let bytes: &[u8] = match self.regions.get(id) {
+            Some(Region::ReadOnly(s)) => s,
+            Some(Region::ReadWrite(s)) => s,
+            _ => return Err(fault(addr, 1, Access::Load, false)),
+        };
+        let rest = bytes.get(off..).ok_or_else(|| fault(addr, 1, Access::Load, false))?;
+        let window = &rest[..rest.len().min(max.saturating_add(1))];
+        match window.iter().position(|&b| b == 0) {
+            Some(n) => Ok(&window[..n]),
+            None => Err(fault(addr, window.len().saturating_add(1), Access::Load, false)),
+        }
+    }
+
+    /// Copies `len` bytes inside VM memory from `src` to `dst` (the ranges may
+    /// overlap or lie in different regions). Both ranges are checked first.
+    pub fn copy_within(&mut self, dst: u64, src: u64, len: usize) -> Result<(), Error> {
+        self.slice(src, len)?;
+        self.slice_mut(dst, len)?;
+        let (sid, soff) = split(src);
+        let (did, doff) = split(dst);
+        if sid == did {
+            if let Some(Region::ReadWrite(s)) = self.regions.get_mut(sid) {
+                s.copy_within(soff..soff + len, doff);
+            }
+            return Ok(());
+        }
+        // Different regions: split the array to borrow both at once.
+        let (lo, hi) = if sid < did { (sid, did) } else { (did, sid) };
+        let (a, b) = self.regions.split_at_mut(hi);
+        let (rlo, rhi) = (&mut a[lo], &mut b[0]);
+        let (src_r, dst_r) = if sid < did { (rlo, rhi) } else { (rhi, rlo) };
+        let src_bytes: &[u8] = match src_r {
+            Region::ReadOnly(s) => s,
+            Region::ReadWrite(s) => s,
+            Region::Unmapped => return Err(fault(src, len, Access::Load, false)),
+        };
+        if let Region::ReadWrite(d) = dst_r {
+            d[doff..doff + len].copy_from_slice(&src_bytes[soff..soff + len]);
+        }
+        Ok(())
+    }
+}
