@@ -75,8 +75,94 @@ pub struct Image<'a> {
 impl<'a> Image<'a> {
     /// Parses and checks an image (native or rBPF, told apart by the magic).
     pub fn parse(bytes: &'a [u8]) -> Result<Image<'a>, Error> {
-        let _ = bytes;
-        todo!()
+        if bytes.len() >= 4 && u32_at(bytes, 0) == crate::rbf::RBF_MAGIC {
+            return crate::rbf::parse(bytes);
+        }
+        if bytes.len() < HEADER_LEN {
+            if bytes.len() >= 4 && bytes[..4] != MAGIC {
+                return Err(Error::BadMagic);
+            }
+            return Err(Error::ImageTooShort { needed: HEADER_LEN, actual: bytes.len() });
+        }
+        if bytes[..4] != MAGIC {
+            return Err(Error::BadMagic);
+        }
+        let version = u16_at(bytes, 4);
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion { version: version as u32 });
+        }
+        let flags = u16_at(bytes, 6);
+        if flags & !FLAGS_KNOWN != 0 {
+            return Err(Error::UnknownFlags { flags: (flags & !FLAGS_KNOWN) as u32 });
+        }
+        let text_len = u32_at(bytes, 8) as usize;
+        let rodata_len = u32_at(bytes, 12) as usize;
+        let data_len = u32_at(bytes, 16) as usize;
+        let bss_len = u32_at(bytes, 20);
+        let stack_size = u32_at(bytes, 24);
+        let app_version = u32_at(bytes, 28);
+        let function_count = u16_at(bytes, 32) as usize;
+        let helper_count = u16_at(bytes, 34) as usize;
+        let name_len = u16_at(bytes, 36) as usize;
+        let signature_len = u16_at(bytes, 38) as usize;
+        let total_len = u32_at(bytes, 40) as usize;
+        let invalid = |section, offset| Error::InvalidField { section, offset };
+        if u32_at(bytes, 44) != 0 {
+            return Err(invalid(Section::Header, 44));
+        }
+        if text_len == 0 || text_len % crate::isa::INSN_SIZE != 0 {
+            return Err(invalid(Section::Text, 8));
+        }
+        if (data_len as u64) + (bss_len as u64) > u32::MAX as u64 {
+            return Err(invalid(Section::Bss, 20));
+        }
+        if stack_size == 0 || stack_size % 8 != 0 {
+            return Err(invalid(Section::Header, 24));
+        }
+        if name_len > NAME_MAX {
+            return Err(invalid(Section::Name, 36));
+        }
+
+        let mut layout = Layout::new(bytes);
+        let name = layout.take(Section::Name, name_len, true)?;
+        let functions = layout.take(Section::Functions, function_count * FUNCTION_ENTRY_LEN, true)?;
+        let helpers = layout.take(Section::Helpers, helper_count * 4, true)?;
+        let text = layout.take(Section::Text, text_len, true)?;
+        let rodata = layout.take(Section::Rodata, rodata_len, true)?;
+        let data = layout.take(Section::Data, data_len, true)?;
+        let signed_len = layout.pos;
+        let signature = layout.take(Section::Signature, signature_len, false)?;
+        let end = layout.pos;
+        if total_len != end {
+            return Err(invalid(Section::Header, 40));
+        }
+        if bytes.len() > end {
+            return Err(Error::ImageTrailingBytes { expected: end, actual: bytes.len() });
+        }
+        if name.contains(&0) {
+            return Err(invalid(Section::Name, HEADER_LEN));
+        }
+        let image = Image {
+            format: Format::Native,
+            bytes,
+            flags,
+            app_version,
+            stack_size,
+            bss_len,
+            name,
+            functions,
+            function_count,
+            helpers,
+            text,
+            rodata,
+            data,
+            signature,
+            signed_len,
+        };
+        for index in 0..function_count {
+            check_native_function(&image, index)?;
+        }
+        Ok(image)
     }
 
     /// The format the image was parsed from.
@@ -127,8 +213,14 @@ impl<'a> Image<'a> {
     /// the region length; `BufferTooSmall` if `buf` is shorter. Bytes of `buf`
     /// beyond the region are left unchanged.
     pub fn init_data(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        let _ = buf;
-        todo!()
+        let len = self.data_region_len();
+        let Some(region) = buf.get_mut(..len) else {
+            return Err(Error::BufferTooSmall { needed: len, actual: buf.len() });
+        };
+        let (data, bss) = region.split_at_mut(self.data.len());
+        data.copy_from_slice(self.data);
+        bss.fill(0);
+        Ok(len)
     }
     /// The helper allow-list (rBPF images have none: [`AllowList::All`]).
     pub fn helpers(&self) -> AllowList<'a> {
@@ -143,8 +235,18 @@ impl<'a> Image<'a> {
     }
     /// Exported function `index`.
     pub fn function_at(&self, index: usize) -> Option<Function<'a>> {
-        let _ = index;
-        todo!()
+        if index >= self.function_count {
+            return None;
+        }
+        match self.format {
+            Format::Native => {
+                let e = self.functions.get(index * FUNCTION_ENTRY_LEN..)?.get(..FUNCTION_ENTRY_LEN)?;
+                let raw = &e[..FUNCTION_NAME_MAX];
+                let n = raw.iter().position(|&b| b == 0).unwrap_or(FUNCTION_NAME_MAX);
+                Some(Function { name: &raw[..n], pc: u32_at(e, FUNCTION_NAME_MAX) })
+            }
+            Format::Rbf => crate::rbf::function_at(self, index),
+        }
     }
     /// The exported functions in table order.
     pub fn functions(&self) -> impl Iterator<Item = Function<'a>> + 'a {
@@ -211,20 +313,189 @@ pub struct ImageSpec<'a> {
 impl ImageSpec<'_> {
     /// The encoded size in bytes.
     pub fn encoded_len(&self) -> Result<usize, Error> {
-        todo!()
+        let too_big = Error::SectionOutOfBounds { section: Section::Header, offset: 0, len: usize::MAX };
+        let mut pos = HEADER_LEN;
+        for len in [
+            self.name.len(),
+            self.functions.len().checked_mul(FUNCTION_ENTRY_LEN).ok_or(too_big)?,
+            self.helpers.len().checked_mul(4).ok_or(too_big)?,
+            self.text.len(),
+            self.rodata.len(),
+            self.data.len(),
+        ] {
+            pos = pos.checked_add(len).and_then(align8).ok_or(too_big)?;
+        }
+        pos.checked_add(self.signature_len as usize).ok_or(too_big)
     }
 
     /// Encodes into `out` and returns the number of bytes written. The result
     /// parses with [`Image::parse`] (the encoder checks the same rules).
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
-        let _ = out;
-        todo!()
+        let total = self.encoded_len()?;
+        let invalid = |section, offset| Error::InvalidField { section, offset };
+        if total > u32::MAX as usize {
+            return Err(invalid(Section::Header, 40));
+        }
+        let count16 = |n: usize, section, offset| u16::try_from(n).map_err(|_| invalid(section, offset));
+        let function_count = count16(self.functions.len(), Section::Functions, 32)?;
+        let helper_count = count16(self.helpers.len(), Section::Helpers, 34)?;
+        let name_len = count16(self.name.len(), Section::Name, 36)?;
+        let u32len = |n: usize, section, offset| u32::try_from(n).map_err(|_| invalid(section, offset));
+        let text_len = u32len(self.text.len(), Section::Text, 8)?;
+        let rodata_len = u32len(self.rodata.len(), Section::Rodata, 12)?;
+        let data_len = u32len(self.data.len(), Section::Data, 16)?;
+        let Some(out) = out.get_mut(..total) else {
+            return Err(Error::BufferTooSmall { needed: total, actual: out.len() });
+        };
+        out.fill(0);
+        out[..4].copy_from_slice(&MAGIC);
+        put16(out, 4, FORMAT_VERSION);
+        put16(out, 6, self.flags);
+        put32(out, 8, text_len);
+        put32(out, 12, rodata_len);
+        put32(out, 16, data_len);
+        put32(out, 20, self.bss_len);
+        put32(out, 24, self.stack_size);
+        put32(out, 28, self.app_version);
+        put16(out, 32, function_count);
+        put16(out, 34, helper_count);
+        put16(out, 36, name_len);
+        put16(out, 38, self.signature_len);
+        put32(out, 40, total as u32);
+        // Sections in order; `out` is zeroed, so skipping to the next
+        // multiple of 8 writes the zero padding. Lengths were summed with
+        // checked arithmetic in `encoded_len`, so the slices below are in range.
+        let mut pos = HEADER_LEN;
+        put_aligned(out, &mut pos, self.name);
+        for (i, f) in self.functions.iter().enumerate() {
+            if f.name.len() > FUNCTION_NAME_MAX {
+                return Err(Error::BadFunction { index: i });
+            }
+            let mut e = [0u8; FUNCTION_ENTRY_LEN];
+            e[..f.name.len()].copy_from_slice(f.name);
+            e[FUNCTION_NAME_MAX..FUNCTION_NAME_MAX + 4].copy_from_slice(&f.pc.to_le_bytes());
+            put_aligned(out, &mut pos, &e);
+        }
+        for h in self.helpers {
+            out[pos..pos + 4].copy_from_slice(&h.to_le_bytes());
+            pos += 4;
+        }
+        pos = align8(pos).unwrap_or(pos);
+        put_aligned(out, &mut pos, self.text);
+        put_aligned(out, &mut pos, self.rodata);
+        put_aligned(out, &mut pos, self.data);
+        // The encoder's rules are the parser's rules: check by parsing.
+        Image::parse(out)?;
+        Ok(total)
     }
 }
 
 /// Writes `signature` into the signature area of the encoded image `image`;
 /// its length must equal the area's length.
 pub fn write_signature(image: &mut [u8], signature: &[u8]) -> Result<(), Error> {
-    let _ = (image, signature);
-    todo!()
+    let (start, len) = {
+        let parsed = Image::parse(image)?;
+        if parsed.format != Format::Native {
+            return Err(Error::BadMagic);
+        }
+        (parsed.signed_len, parsed.signature.len())
+    };
+    if signature.len() != len {
+        return Err(Error::InvalidField { section: Section::Signature, offset: start });
+    }
+    image[start..start + len].copy_from_slice(signature);
+    Ok(())
+}
+
+/// Little-endian `u16` at `off` (0 if out of range; callers check lengths first).
+pub(crate) fn u16_at(b: &[u8], off: usize) -> u16 {
+    b.get(off..).and_then(|s| s.first_chunk::<2>()).map_or(0, |c| u16::from_le_bytes(*c))
+}
+
+/// Little-endian `u32` at `off` (0 if out of range; callers check lengths first).
+pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
+    b.get(off..).and_then(|s| s.first_chunk::<4>()).map_or(0, |c| u32::from_le_bytes(*c))
+}
+
+fn put16(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put_aligned(out: &mut [u8], pos: &mut usize, bytes: &[u8]) {
+    let end = *pos + bytes.len();
+    out[*pos..end].copy_from_slice(bytes);
+    *pos = align8(end).unwrap_or(end);
+}
+
+fn align8(n: usize) -> Option<usize> {
+    n.checked_add(SECTION_ALIGN - 1).map(|v| v & !(SECTION_ALIGN - 1))
+}
+
+/// Sequential section reader with overflow-safe bounds and zero-padding checks.
+struct Layout<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Layout<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Layout { bytes, pos: HEADER_LEN }
+    }
+
+    /// Takes `len` bytes for `section`; with `pad`, then skips zero padding up
+    /// to the next multiple of 8.
+    fn take(&mut self, section: Section, len: usize, pad: bool) -> Result<&'a [u8], Error> {
+        let start = self.pos;
+        let oob = Error::SectionOutOfBounds { section, offset: start, len };
+        let end = start.checked_add(len).ok_or(oob)?;
+        let Some(slice) = self.bytes.get(start..end) else {
+            return Err(if end > self.bytes.len() {
+                Error::ImageTooShort { needed: end, actual: self.bytes.len() }
+            } else {
+                oob
+            });
+        };
+        self.pos = end;
+        if pad {
+            let padded = align8(end).ok_or(oob)?;
+            let Some(padding) = self.bytes.get(end..padded) else {
+                return Err(Error::ImageTooShort { needed: padded, actual: self.bytes.len() });
+            };
+            if let Some(i) = padding.iter().position(|&b| b != 0) {
+                return Err(Error::InvalidField { section: Section::Padding, offset: end + i });
+            }
+            self.pos = padded;
+        }
+        Ok(slice)
+    }
+}
+
+/// Checks native function table entry `index`: non-empty NUL-padded name,
+/// pc at an instruction start inside the text, reserved word zero.
+fn check_native_function(image: &Image<'_>, index: usize) -> Result<(), Error> {
+    let bad = Error::BadFunction { index };
+    let e = image
+        .functions
+        .get(index * FUNCTION_ENTRY_LEN..)
+        .and_then(|s| s.get(..FUNCTION_ENTRY_LEN))
+        .ok_or(bad)?;
+    let raw = &e[..FUNCTION_NAME_MAX];
+    let n = raw.iter().position(|&b| b == 0).unwrap_or(FUNCTION_NAME_MAX);
+    if n == 0 || raw[n..].iter().any(|&b| b != 0) || u32_at(e, FUNCTION_NAME_MAX + 4) != 0 {
+        return Err(bad);
+    }
+    check_entry(image.text, u32_at(e, FUNCTION_NAME_MAX) as usize).map_err(|_| bad)
+}
+
+/// An entry pc must be inside the text and not the second slot of an LDDW
+/// (opcode 0 is never a valid instruction start).
+pub(crate) fn check_entry(text: &[u8], pc: usize) -> Result<(), ()> {
+    match crate::isa::slot(text, pc) {
+        Some(s) if s[0] != 0 => Ok(()),
+        _ => Err(()),
+    }
 }

@@ -12,7 +12,8 @@
 //! program terminates without fuel.
 
 use crate::error::Error;
-use crate::isa::{self, Insn};
+use crate::isa;
+
 
 /// Default stack bytes per call frame (RFC 9669 / Linux: 512).
 pub const DEFAULT_STACK_FRAME_SIZE: u32 = 512;
@@ -136,6 +137,282 @@ impl<'a> Program<'a> {
 
 /// Verifies `text` (raw instructions) and returns a runnable [`Program`].
 pub fn verify<'a>(text: &'a [u8], config: &VerifierConfig<'a>) -> Result<Program<'a>, Error> {
-    let _ = (text, config, Insn::decode);
-    todo!()
+    if text.len() % isa::INSN_SIZE != 0 {
+        return Err(Error::TextLengthNotMultipleOf8 { len: text.len() });
+    }
+    let n = text.len() / isa::INSN_SIZE;
+    if n == 0 {
+        return Err(Error::EmptyProgram);
+    }
+    if n > config.max_insns || n > i32::MAX as usize {
+        return Err(Error::ProgramTooLarge { insns: n, max: config.max_insns });
+    }
+    let mut pc = 0usize;
+    let mut last = 0usize;
+    while pc < n {
+        last = pc;
+        pc += check_insn(text, n, pc, config)?;
+    }
+    // The last instruction must not fall through the end of the program.
+    let opcode = text[last * isa::INSN_SIZE];
+    if !matches!(opcode, isa::OP_EXIT | isa::OP_JA | isa::OP_JA32) {
+        return Err(Error::FallThroughEnd { pc: last as u32 });
+    }
+    Ok(Program::assume_verified(text, config))
+}
+
+/// The opcode byte of slot `pc` (0 if out of range).
+fn opcode_at(text: &[u8], pc: usize) -> u8 {
+    isa::slot(text, pc).map_or(0, |s| s[0])
+}
+
+/// Checks a jump or local-call target `pc + 1 + delta`.
+fn check_target(text: &[u8], n: usize, pc: usize, delta: i64, strict: bool) -> Result<(), Error> {
+    let target = pc as i64 + 1 + delta;
+    let pc32 = pc as u32;
+    if target < 0 || target >= n as i64 {
+        return Err(Error::JumpOutOfBounds { pc: pc32, target });
+    }
+    if strict && target <= pc as i64 {
+        return Err(Error::BackwardJump { pc: pc32, target });
+    }
+    // Opcode 0 is never a valid instruction start; in a text that passes the
+    // verifier, a slot with opcode 0 is exactly the second slot of a wide
+    // instruction (whose opcode byte must be 0). A garbage slot with opcode 0
+    // that is not preceded by a wide instruction is rejected as unknown when
+    // the linear sweep reaches it.
+    let t = target as usize;
+    if opcode_at(text, t) == 0 && t > 0 && isa::is_wide(opcode_at(text, t - 1)) {
+        return Err(Error::JumpIntoLddw { pc: pc32, target: t as u32 });
+    }
+    Ok(())
+}
+
+/// Checks the instruction at `pc`; returns its size in slots (1 or 2).
+fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> Result<usize, Error> {
+    use isa::*;
+    let bytes = slot(text, pc).ok_or(Error::EmptyProgram)?;
+    let insn = Insn::decode(bytes);
+    let Insn { opcode, dst, src, offset, imm } = insn;
+    let pc32 = pc as u32;
+    let unknown = Error::UnknownOpcode { pc: pc32, opcode };
+    let reserved = Error::NonzeroReservedField { pc: pc32, opcode };
+    if dst > 10 {
+        return Err(Error::InvalidRegister { pc: pc32, reg: dst });
+    }
+    if src > 10 {
+        return Err(Error::InvalidRegister { pc: pc32, reg: src });
+    }
+    // Operand rule shared by ALU and conditional jumps: K uses imm (src must
+    // be 0), X uses src (imm must be 0).
+    let operand_ok = if opcode & SRC_X == 0 { src == 0 } else { imm == 0 };
+    let write_r10 = Error::WriteToR10 { pc: pc32 };
+    match class(opcode) {
+        CLASS_ALU | CLASS_ALU64 => {
+            let is64 = class(opcode) == CLASS_ALU64;
+            let op = opcode & 0xf0;
+            let fields_ok = match op {
+                ALU_ADD | ALU_SUB | ALU_MUL | ALU_OR | ALU_AND | ALU_XOR => offset == 0 && operand_ok,
+                ALU_DIV | ALU_MOD => (offset == 0 || offset == 1) && operand_ok,
+                ALU_LSH | ALU_RSH | ALU_ARSH => {
+                    if offset != 0 || !operand_ok {
+                        false
+                    } else {
+                        let width = if is64 { 64 } else { 32 };
+                        if opcode & SRC_X == 0 && !(0..width).contains(&imm) {
+                            return Err(Error::ShiftOutOfRange { pc: pc32, imm });
+                        }
+                        true
+                    }
+                }
+                ALU_NEG => {
+                    if opcode & SRC_X != 0 {
+                        return Err(unknown);
+                    }
+                    src == 0 && offset == 0 && imm == 0
+                }
+                ALU_MOV => {
+                    if opcode & SRC_X == 0 {
+                        src == 0 && offset == 0
+                    } else {
+                        imm == 0
+                            && match offset {
+                                0 | 8 | 16 => true,
+                                32 => is64,
+                                _ => false,
+                            }
+                    }
+                }
+                ALU_END => {
+                    if is64 && opcode & SRC_X != 0 {
+                        return Err(unknown);
+                    }
+                    if src != 0 || offset != 0 {
+                        false
+                    } else {
+                        if !matches!(imm, 16 | 32 | 64) {
+                            return Err(Error::InvalidImmediate { pc: pc32, imm });
+                        }
+                        true
+                    }
+                }
+                _ => return Err(unknown),
+            };
+            if !fields_ok {
+                return Err(reserved);
+            }
+            if dst == REG_FP {
+                return Err(write_r10);
+            }
+            Ok(1)
+        }
+        CLASS_JMP | CLASS_JMP32 => {
+            let is32 = class(opcode) == CLASS_JMP32;
+            match opcode & 0xf0 {
+                JMP_JA => {
+                    if opcode & SRC_X != 0 {
+                        return Err(unknown);
+                    }
+                    if is32 {
+                        // gotol: 32-bit offset in imm.
+                        if dst != 0 || src != 0 || offset != 0 {
+                            return Err(reserved);
+                        }
+                        check_target(text, n, pc, imm as i64, config.strict)?;
+                    } else {
+                        if dst != 0 || src != 0 || imm != 0 {
+                            return Err(reserved);
+                        }
+                        check_target(text, n, pc, offset as i64, config.strict)?;
+                    }
+                    Ok(1)
+                }
+                JMP_CALL => {
+                    if is32 {
+                        return Err(unknown);
+                    }
+                    if opcode & SRC_X != 0 {
+                        // callx: helper number in dst, checked at run time.
+                        if !config.allow_callx {
+                            return Err(unknown);
+                        }
+                        if src != 0 || offset != 0 || imm != 0 {
+                            return Err(reserved);
+                        }
+                        return Ok(1);
+                    }
+                    if dst != 0 || offset != 0 {
+                        return Err(reserved);
+                    }
+                    match src {
+                        CALL_HELPER => {
+                            if !config.helpers.contains(imm as u32) {
+                                return Err(Error::HelperNotAllowed { pc: pc32, helper: imm as u32 });
+                            }
+                        }
+                        CALL_LOCAL => check_target(text, n, pc, imm as i64, config.strict)?,
+                        _ => return Err(reserved),
+                    }
+                    Ok(1)
+                }
+                JMP_EXIT => {
+                    if is32 || opcode & SRC_X != 0 {
+                        return Err(unknown);
+                    }
+                    if dst != 0 || src != 0 || offset != 0 || imm != 0 {
+                        return Err(reserved);
+                    }
+                    Ok(1)
+                }
+                JMP_JEQ | JMP_JGT | JMP_JGE | JMP_JSET | JMP_JNE | JMP_JSGT | JMP_JSGE | JMP_JLT
+                | JMP_JLE | JMP_JSLT | JMP_JSLE => {
+                    if !operand_ok {
+                        return Err(reserved);
+                    }
+                    check_target(text, n, pc, offset as i64, config.strict)?;
+                    Ok(1)
+                }
+                _ => Err(unknown),
+            }
+        }
+        CLASS_LD => {
+            let wide_ok = opcode == OP_LDDW
+                || (config.rbf_pseudo_opcodes && (opcode == OP_LDDWD || opcode == OP_LDDWR));
+            if !wide_ok {
+                return Err(unknown);
+            }
+            if src != 0 || offset != 0 {
+                return Err(reserved);
+            }
+            if dst == REG_FP {
+                return Err(write_r10);
+            }
+            let Some(second) = slot(text, pc + 1) else {
+                return Err(Error::IncompleteLddw { pc: pc32 });
+            };
+            if second[..4] != [0, 0, 0, 0] {
+                return Err(Error::NonzeroReservedField { pc: pc32 + 1, opcode: second[0] });
+            }
+            Ok(2)
+        }
+        CLASS_LDX => {
+            let size_ok = match opcode & 0xe0 {
+                MODE_MEM => true,
+                MODE_MEMSX => opcode & 0x18 != SIZE_DW,
+                _ => false,
+            };
+            if !size_ok {
+                return Err(unknown);
+            }
+            if imm != 0 {
+                return Err(reserved);
+            }
+            if dst == REG_FP {
+                return Err(write_r10);
+            }
+            Ok(1)
+        }
+        CLASS_ST => {
+            if opcode & 0xe0 != MODE_MEM {
+                return Err(unknown);
+            }
+            if src != 0 {
+                return Err(reserved);
+            }
+            Ok(1)
+        }
+        CLASS_STX => match opcode & 0xe0 {
+            MODE_MEM => {
+                if imm != 0 {
+                    return Err(reserved);
+                }
+                Ok(1)
+            }
+            MODE_ATOMIC => {
+                let size = opcode & 0x18;
+                if size != SIZE_W && size != SIZE_DW {
+                    return Err(unknown);
+                }
+                let fetch = match imm {
+                    ATOMIC_ADD | ATOMIC_OR | ATOMIC_AND | ATOMIC_XOR => false,
+                    _ if imm == ATOMIC_ADD | ATOMIC_FETCH
+                        || imm == ATOMIC_OR | ATOMIC_FETCH
+                        || imm == ATOMIC_AND | ATOMIC_FETCH
+                        || imm == ATOMIC_XOR | ATOMIC_FETCH
+                        || imm == ATOMIC_XCHG =>
+                    {
+                        true
+                    }
+                    ATOMIC_CMPXCHG => false, // writes r0, never src
+                    _ => return Err(Error::InvalidImmediate { pc: pc32, imm }),
+                };
+                if fetch && src == REG_FP {
+                    return Err(write_r10);
+                }
+                Ok(1)
+            }
+            _ => Err(unknown),
+        },
+        _ => Err(unknown),
+    }
 }
