@@ -1,0 +1,20 @@
+//! Where `fc_print` output goes.
+
+/// A sink for container output lines.
+pub trait Console {
+    /// Writes one line printed by container `id`.
+    fn write_line(&self, id: u16, line: &[u8]);
+}
+
+/// Writes to the kernel debug console with `kernel::debug!` (the board must
+/// have set up the debug writer, as every Tock board does).
+pub struct KernelDebugConsole;
+
+impl Console for KernelDebugConsole {
+    fn write_line(&self, id: u16, line: &[u8]) {
+        match core::str::from_utf8(line) {
+            Ok(s) => kernel::debug!("[fc {:#06x}] {}", id, s),
+            Err(_) => kernel::debug!("[fc {:#06x}] <{} bytes, not UTF-8>", id, line.len()),
+        }
+    }
+}

@@ -1,0 +1,885 @@
+//! The capsule: syscall driver, container runs, hooks, timer hook, helper
+//! services.
+
+use core::cell::Cell;
+
+use femto_vm::{Image, InsnCounter, Memory, Program};
+use kernel::deferred_call::{DeferredCall, DeferredCallClient};
+use kernel::grant::{AllowRoCount, AllowRwCount, Grant, GrantKernelData, UpcallCount};
+use kernel::hil::time::{Alarm, AlarmClient, ConvertTicks, Frequency, Ticks};
+use kernel::processbuffer::{ReadableProcessBuffer, WriteableProcessBuffer};
+use kernel::syscall::{CommandReturn, SyscallDriver};
+use kernel::utilities::cells::TakeCell;
+use kernel::{ErrorCode, ProcessId};
+
+use crate::abi::{self, command, fault, info, load_error};
+use crate::console::Console;
+use crate::helpers::{KernelHelpers, Services};
+use crate::hooks::{
+    timer_context, FemtoHooks, HookArgument, HookDescriptor, HookOutcome, Policy,
+    MAX_HOOK_CONTEXT, MAX_HOOKS, TIMER_ID,
+};
+use crate::kv::{KvError, SharedKv};
+use crate::state::{make_id, ProcessState};
+
+/// Entries of the global key-value store.
+pub const KV_GLOBAL_ENTRIES: usize = 16;
+
+/// The grant type of the capsule.
+pub type FemtoGrant<const N: usize, const SLOT: usize, const STACK: usize> = Grant<
+    ProcessState<N, SLOT, STACK>,
+    UpcallCount<{ abi::upcall::COUNT }>,
+    AllowRoCount<1>,
+    AllowRwCount<1>,
+>;
+
+/// Board-chosen run limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Fuel of a run when userspace passes 0.
+    pub default_fuel: u32,
+    /// Largest fuel userspace may ask for (larger values are lowered).
+    pub max_fuel: u32,
+    /// `fc_print` lines allowed per second (all containers together).
+    pub prints_per_second: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { default_fuel: 2_000, max_fuel: 20_000, prints_per_second: 10 }
+    }
+}
+
+/// The context of one run.
+enum Ctx<'c> {
+    None,
+    Ro(&'c [u8]),
+    Rw(&'c mut [u8]),
+}
+
+/// Who started a run (for upcalls): 0 = async run, otherwise a hook id.
+type Source = u16;
+
+/// The femto-containers capsule.
+///
+/// * `N`: containers per process (≤ 255);
+/// * `SLOT`: bytes per container for its image copy plus its data region;
+/// * `STACK`: bytes of the stack containers run on (one per process; at
+///   least one frame of the image's frame size, default 512).
+pub struct FemtoContainers<
+    'a,
+    A: Alarm<'a>,
+    const N: usize,
+    const SLOT: usize,
+    const STACK: usize,
+> {
+    apps: FemtoGrant<N, SLOT, STACK>,
+    alarm: &'a A,
+    hooks: &'a [HookDescriptor],
+    attached: [Cell<u16>; MAX_HOOKS],
+    context: TakeCell<'static, [u8]>,
+    context_len: usize,
+    deferred: DeferredCall,
+    limits: Limits,
+    console: &'a dyn Console,
+    kv_global: SharedKv<KV_GLOBAL_ENTRIES>,
+    temperature: Cell<Option<i64>>,
+    print_window: Cell<u64>,
+    print_used: Cell<u32>,
+    rng: Cell<u32>,
+    ticks_high: Cell<u64>,
+    last_ticks: Cell<Option<A::Ticks>>,
+}
+
+impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
+    FemtoContainers<'a, A, N, SLOT, STACK>
+{
+    /// Creates the capsule. `hooks` lists the hooks the board offers (at most
+    /// [`MAX_HOOKS`]; more are ignored); `context` is the scratch buffer runs
+    /// copy the process's context into (its length is the context limit).
+    /// The board must also call `alarm.set_alarm_client(capsule)` and
+    /// `capsule.register()` (deferred call), which the component does.
+    pub fn new(
+        apps: FemtoGrant<N, SLOT, STACK>,
+        alarm: &'a A,
+        hooks: &'a [HookDescriptor],
+        context: &'static mut [u8],
+        console: &'a dyn Console,
+        limits: Limits,
+    ) -> Self {
+        let hooks = hooks.get(..MAX_HOOKS).unwrap_or(hooks);
+        let context_len = context.len();
+        FemtoContainers {
+            apps,
+            alarm,
+            hooks,
+            attached: Default::default(),
+            context: TakeCell::new(context),
+            context_len,
+            deferred: DeferredCall::new(),
+            limits,
+            console,
+            kv_global: SharedKv::default(),
+            temperature: Cell::new(None),
+            print_window: Cell::new(0),
+            print_used: Cell::new(0),
+            rng: Cell::new(0x2545_f491),
+            ticks_high: Cell::new(0),
+            last_ticks: Cell::new(None),
+        }
+    }
+
+    /// Starts the capsule's alarm (keeps the 64-bit clock running). Called
+    /// by the component once the alarm client is set.
+    pub fn start(&self) {
+        self.rearm_timer();
+    }
+
+    // ---- time -----------------------------------------------------------
+
+    /// Ticks since the first call, extended to 64 bits. The capsule's alarm
+    /// fires at least every half counter period, so no wrap is missed.
+    fn ticks64(&self) -> u64 {
+        let now = self.alarm.now();
+        let total = match self.last_ticks.get() {
+            None => 0,
+            Some(last) => {
+                let delta = now.wrapping_sub(last).into_u32() as u64;
+                self.ticks_high.get().wrapping_add(delta)
+            }
+        };
+        self.ticks_high.set(total);
+        self.last_ticks.set(Some(now));
+        total
+    }
+
+    fn now_us_inner(&self) -> u64 {
+        let freq = A::Frequency::frequency().max(1) as u128;
+        ((self.ticks64() as u128 * 1_000_000) / freq) as u64
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now_us_inner() / 1000
+    }
+
+    fn fuel(&self, requested: usize) -> u64 {
+        if requested == 0 {
+            self.limits.default_fuel as u64
+        } else {
+            (requested as u64).min(self.limits.max_fuel as u64)
+        }
+    }
+
+    fn hook_index(&self, id: usize) -> Option<usize> {
+        self.hooks.iter().position(|h| h.id as usize == id)
+    }
+
+    // ---- running ----------------------------------------------------------
+
+    /// Runs container slot `idx` of `app`. Returns r0 or `(fault kind, pc)`.
+    fn run_slot(
+        &self,
+        app: &mut ProcessState<N, SLOT, STACK>,
+        idx: usize,
+        kernel_data: Option<&GrantKernelData>,
+        ctx: Ctx<'_>,
+        fuel: u64,
+    ) -> Result<u64, (u32, u32)> {
+        let ProcessState { slots, stack, kv, .. } = app;
+        let Some(slot) = slots.get_mut(idx) else {
+            return Err((fault::OTHER, 0));
+        };
+        let id = make_id(idx, slot.generation);
+        let crate::state::Slot {
+            bytes, image_len, data_off, data_len, entry, kv: kv_container, stats, ..
+        } = slot;
+        let mut counter = InsnCounter::default();
+        let result = (|| {
+            if *data_off > bytes.len() {
+                return Err((fault::OTHER, 0));
+            }
+            let (image_part, data_part) = bytes.split_at_mut(*data_off);
+            let image_bytes = image_part.get(..*image_len).ok_or((fault::OTHER, 0))?;
+            let data = data_part.get_mut(..*data_len).ok_or((fault::OTHER, 0))?;
+            // The copy in the grant was verified at load and the process
+            // cannot write it, so it is not verified again (and memory
+            // safety never depends on the verifier anyway).
+            let image = Image::parse(image_bytes).map_err(|_| (fault::OTHER, 0))?;
+            let config = image.verifier_config();
+            let program = Program::assume_verified(image.text(), &config);
+            let mut memory = Memory::new();
+            memory.map_stack(&mut stack[..]);
+            match ctx {
+                Ctx::None => {}
+                Ctx::Ro(c) => {
+                    memory.map_context_ro(c);
+                }
+                Ctx::Rw(c) => {
+                    memory.map_context_rw(c);
+                }
+            }
+            memory.map_data(data);
+            memory.map_rodata(image.rodata());
+            let mut helpers = KernelHelpers {
+                services: self,
+                id,
+                kv_container,
+                kv_process: kv,
+                kernel_data,
+            };
+            femto_vm::run_traced(&program, *entry, &mut memory, &mut helpers, fuel, &mut counter)
+                .map_err(|e| abi::fault_of(&e))
+        })();
+        stats.runs = stats.runs.saturating_add(1);
+        stats.last_insns = u32::try_from(counter.count).unwrap_or(u32::MAX);
+        stats.total_insns = stats.total_insns.saturating_add(stats.last_insns);
+        match result {
+            Ok(v) => stats.last_result = v,
+            Err(f) => {
+                stats.faults = stats.faults.saturating_add(1);
+                stats.last_fault = f;
+            }
+        }
+        result
+    }
+
+    /// Tells the owner the outcome of a kernel-started run.
+    fn report(kernel_data: &GrantKernelData, id: u16, source: Source, r: Result<u64, (u32, u32)>) {
+        let tag = (id as usize) | ((source as usize) << 16);
+        // A full upcall queue drops the upcall (Tock counts it); nothing else
+        // to do here.
+        let _ = match r {
+            Ok(v) => kernel_data
+                .schedule_upcall(abi::upcall::RESULT, (tag, v as u32 as usize, (v >> 32) as u32 as usize)),
+            Err((kind, pc)) => {
+                kernel_data.schedule_upcall(abi::upcall::FAULT, (tag, kind as usize, pc as usize))
+            }
+        };
+    }
+
+    /// Runs slot `idx` with the process's read-write allow 0 as context:
+    /// copied into the scratch buffer, and back after a successful run.
+    fn run_with_process_context(
+        &self,
+        app: &mut ProcessState<N, SLOT, STACK>,
+        idx: usize,
+        kernel_data: &GrantKernelData,
+        fuel: u64,
+    ) -> Result<Result<u64, (u32, u32)>, ErrorCode> {
+        let buffer = kernel_data.get_readwrite_processbuffer(abi::ALLOW_RW_CONTEXT);
+        let len = buffer.as_ref().map_or(0, |b| b.len());
+        if len > self.context_len {
+            return Err(ErrorCode::SIZE);
+        }
+        let Some(scratch) = self.context.take() else {
+            return Err(ErrorCode::BUSY);
+        };
+        let outcome = (|| {
+            let Some(ctx) = scratch.get_mut(..len) else {
+                return Err(ErrorCode::SIZE);
+            };
+            if len > 0 {
+                let copied = buffer
+                    .as_ref()
+                    .map_err(|_| ErrorCode::FAIL)?
+                    .enter(|s| s.copy_to_slice_or_err(ctx))
+                    .map_err(|_| ErrorCode::FAIL)?;
+                copied?;
+            }
+            let run_ctx = if len > 0 { Ctx::Rw(ctx) } else { Ctx::None };
+            let r = self.run_slot(app, idx, Some(kernel_data), run_ctx, fuel);
+            if r.is_ok() && len > 0 {
+                if let (Ok(b), Some(ctx)) = (buffer.as_ref(), scratch.get(..len)) {
+                    let _ = b.mut_enter(|s| s.copy_from_slice_or_err(ctx));
+                }
+            }
+            Ok(r)
+        })();
+        self.context.replace(scratch);
+        outcome
+    }
+
+    // ---- commands -----------------------------------------------------------
+
+    fn load(&self, pid: ProcessId) -> CommandReturn {
+        let r = self.apps.enter(pid, |app, kernel_data| {
+            let result = self.load_inner(app, kernel_data);
+            app.load_error = match result {
+                Ok(_) => (load_error::NONE, 0),
+                Err((_, kind, loc)) => (kind, loc),
+            };
+            result.map_err(|(e, _, _)| e)
+        });
+        match r {
+            Ok(Ok(id)) => CommandReturn::success_u32(id as u32),
+            Ok(Err(e)) => CommandReturn::failure(e),
+            Err(_) => CommandReturn::failure(ErrorCode::NOMEM),
+        }
+    }
+
+    fn load_inner(
+        &self,
+        app: &mut ProcessState<N, SLOT, STACK>,
+        kernel_data: &GrantKernelData,
+    ) -> Result<u16, (ErrorCode, u32, u32)> {
+        let buffer = kernel_data
+            .get_readonly_processbuffer(abi::ALLOW_RO_IMAGE)
+            .map_err(|_| (ErrorCode::RESERVE, load_error::NO_IMAGE, 0))?;
+        let len = buffer.len();
+        if len == 0 {
+            return Err((ErrorCode::RESERVE, load_error::NO_IMAGE, 0));
+        }
+        if len > SLOT {
+            return Err((ErrorCode::SIZE, load_error::TOO_LARGE, len as u32));
+        }
+        let idx = app
+            .slots
+            .iter()
+            .position(|s| !s.used)
+            .ok_or((ErrorCode::NOMEM, load_error::NO_SLOT, 0))?;
+        let slot = app.slots.get_mut(idx).ok_or((ErrorCode::NOMEM, load_error::NO_SLOT, 0))?;
+        // Copy first, then parse and verify the kernel's copy: what runs is
+        // exactly what was verified, whatever the process does later.
+        let dst = slot.bytes.get_mut(..len).ok_or((ErrorCode::SIZE, load_error::TOO_LARGE, 0))?;
+        buffer
+            .enter(|s| s.copy_to_slice_or_err(dst))
+            .map_err(|_| (ErrorCode::RESERVE, load_error::NO_IMAGE, 0))?
+            .map_err(|_| (ErrorCode::RESERVE, load_error::NO_IMAGE, 0))?;
+        let (image_part, data_part) = slot.bytes.split_at_mut(len);
+        let image = Image::parse(image_part)
+            .map_err(|e| (ErrorCode::INVAL, load_error::PARSE, abi::load_location(&e)))?;
+        if image.stack_size() as usize > STACK {
+            return Err((ErrorCode::SIZE, load_error::MEMORY, image.stack_size()));
+        }
+        image
+            .verify()
+            .map_err(|e| (ErrorCode::INVAL, load_error::VERIFY, abi::load_location(&e)))?;
+        // Data region: 8-byte aligned after the image.
+        let pad = (8 - len % 8) % 8;
+        let data_len = image.data_region_len();
+        let data = data_part
+            .get_mut(pad..)
+            .and_then(|d| d.get_mut(..data_len))
+            .ok_or((ErrorCode::SIZE, load_error::MEMORY, data_len as u32))?;
+        image
+            .init_data(data)
+            .map_err(|_| (ErrorCode::SIZE, load_error::MEMORY, data_len as u32))?;
+        let entry = image
+            .function(b"main")
+            .or_else(|| image.function_at(0).map(|f| f.pc))
+            .unwrap_or(0) as usize;
+        slot.used = true;
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.image_len = len;
+        slot.data_off = len + pad;
+        slot.data_len = data_len;
+        slot.entry = entry;
+        slot.hooks = 0;
+        slot.timer = Default::default();
+        slot.pending = None;
+        slot.stats = Default::default();
+        slot.kv.clear();
+        Ok(make_id(idx, slot.generation))
+    }
+
+    /// Runs `f` on the calling process's container `id`, or fails with INVAL.
+    fn with_container<F>(&self, pid: ProcessId, id: usize, f: F) -> CommandReturn
+    where
+        F: FnOnce(&mut ProcessState<N, SLOT, STACK>, usize, &GrantKernelData) -> CommandReturn,
+    {
+        self.apps
+            .enter(pid, |app, kernel_data| match app.lookup(id) {
+                Some(idx) => f(app, idx, kernel_data),
+                None => CommandReturn::failure(ErrorCode::INVAL),
+            })
+            .unwrap_or_else(|_| CommandReturn::failure(ErrorCode::INVAL))
+    }
+
+    fn unload(&self, pid: ProcessId, id: usize) -> CommandReturn {
+        let mut detached = 0u32;
+        let r = self.with_container(pid, id, |app, idx, _| {
+            let Some(slot) = app.slots.get_mut(idx) else {
+                return CommandReturn::failure(ErrorCode::INVAL);
+            };
+            if slot.pending.is_some() {
+                return CommandReturn::failure(ErrorCode::BUSY);
+            }
+            detached = slot.hooks;
+            slot.used = false;
+            slot.hooks = 0;
+            slot.image_len = 0;
+            slot.data_len = 0;
+            CommandReturn::success()
+        });
+        self.forget_attachments(detached);
+        r
+    }
+
+    fn run_sync(&self, pid: ProcessId, id: usize, fuel: usize) -> CommandReturn {
+        let fuel = self.fuel(fuel);
+        self.with_container(pid, id, |app, idx, kernel_data| {
+            if app.slots.get(idx).is_some_and(|s| s.pending.is_some()) {
+                return CommandReturn::failure(ErrorCode::BUSY);
+            }
+            match self.run_with_process_context(app, idx, kernel_data, fuel) {
+                Err(e) => CommandReturn::failure(e),
+                Ok(Ok(v)) => CommandReturn::success_u64(v),
+                Ok(Err((kind, _))) if kind == fault::OUT_OF_FUEL => {
+                    CommandReturn::failure(ErrorCode::CANCEL)
+                }
+                Ok(Err(_)) => CommandReturn::failure(ErrorCode::FAIL),
+            }
+        })
+    }
+
+    fn run_async(&self, pid: ProcessId, id: usize, fuel: usize) -> CommandReturn {
+        let fuel = self.fuel(fuel);
+        let mut queued = false;
+        let r = self.with_container(pid, id, |app, idx, _| match app.slots.get_mut(idx) {
+            Some(slot) if slot.pending.is_some() => CommandReturn::failure(ErrorCode::BUSY),
+            Some(slot) => {
+                slot.pending = Some(fuel);
+                queued = true;
+                CommandReturn::success()
+            }
+            None => CommandReturn::failure(ErrorCode::INVAL),
+        });
+        if queued {
+            self.deferred.set();
+        }
+        r
+    }
+
+    fn attach(&self, pid: ProcessId, packed: usize, arg: usize) -> CommandReturn {
+        let id = packed & 0xFFFF;
+        let hook_id = packed >> 16;
+        let now = self.now_ms();
+        let mut newly = None;
+        let r = self.with_container(pid, id, |app, idx, _| {
+            let Some(hidx) = self.hook_index(hook_id) else {
+                return CommandReturn::failure(ErrorCode::NOSUPPORT);
+            };
+            let Some(hook) = self.hooks.get(hidx) else {
+                return CommandReturn::failure(ErrorCode::NOSUPPORT);
+            };
+            let period = match hook.argument {
+                HookArgument::None if arg != 0 => return CommandReturn::failure(ErrorCode::SIZE),
+                HookArgument::None => 0,
+                HookArgument::PeriodMs => match u32::try_from(arg) {
+                    Ok(p) if p >= 1 => p,
+                    _ => return CommandReturn::failure(ErrorCode::SIZE),
+                },
+            };
+            let Some(slot) = app.slots.get_mut(idx) else {
+                return CommandReturn::failure(ErrorCode::INVAL);
+            };
+            if slot.hooks & (1 << hidx) != 0 {
+                return CommandReturn::failure(ErrorCode::ALREADY);
+            }
+            slot.hooks |= 1 << hidx;
+            if hook.id == TIMER_ID {
+                slot.timer.period_ms = period;
+                slot.timer.next_due_ms = now.saturating_add(period as u64);
+                slot.timer.count = 0;
+            }
+            newly = Some(hidx);
+            CommandReturn::success()
+        });
+        if let Some(hidx) = newly {
+            if let Some(c) = self.attached.get(hidx) {
+                c.set(c.get().saturating_add(1));
+            }
+            if self.hooks.get(hidx).is_some_and(|h| h.id == TIMER_ID) {
+                self.rearm_timer();
+            }
+        }
+        r
+    }
+
+    fn detach(&self, pid: ProcessId, id: usize, hook_id: usize) -> CommandReturn {
+        let mut removed = 0u32;
+        let r = self.with_container(pid, id, |app, idx, _| {
+            let Some(hidx) = self.hook_index(hook_id) else {
+                return CommandReturn::failure(ErrorCode::NOSUPPORT);
+            };
+            let Some(slot) = app.slots.get_mut(idx) else {
+                return CommandReturn::failure(ErrorCode::INVAL);
+            };
+            if slot.hooks & (1 << hidx) == 0 {
+                return CommandReturn::failure(ErrorCode::ALREADY);
+            }
+            slot.hooks &= !(1 << hidx);
+            removed = 1 << hidx;
+            CommandReturn::success()
+        });
+        self.forget_attachments(removed);
+        r
+    }
+
+    /// Lowers the attachment counts of the hooks in `mask`.
+    fn forget_attachments(&self, mask: u32) {
+        for (i, c) in self.attached.iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                c.set(c.get().saturating_sub(1));
+            }
+        }
+    }
+
+    fn info(&self, pid: ProcessId, id: usize, field: usize) -> CommandReturn {
+        self.with_container(pid, id, |app, idx, _| {
+            let Some(slot) = app.slots.get(idx) else {
+                return CommandReturn::failure(ErrorCode::INVAL);
+            };
+            let s = &slot.stats;
+            match field {
+                info::STATE => CommandReturn::success_u32_u32(
+                    if slot.pending.is_some() { abi::state::PENDING } else { abi::state::IDLE },
+                    slot.hooks,
+                ),
+                info::LAST_RESULT => CommandReturn::success_u64(s.last_result),
+                info::LAST_FAULT => CommandReturn::success_u32_u32(s.last_fault.0, s.last_fault.1),
+                info::COUNTS => CommandReturn::success_u32_u32(s.runs, s.faults),
+                info::FUEL => CommandReturn::success_u32_u32(s.last_insns, s.total_insns),
+                info::SIZE => {
+                    CommandReturn::success_u32_u32(slot.image_len as u32, slot.data_len as u32)
+                }
+                _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
+            }
+        })
+    }
+
+    /// Counts the containers (of all processes) attached to each hook and
+    /// refreshes the counters (which go stale when a process dies: its grant
+    /// disappears without the capsule being told).
+    fn recount(&self) {
+        let mut counts = [0u16; MAX_HOOKS];
+        for pg in self.apps.iter() {
+            let _ = pg.try_enter(|app, _| {
+                for slot in app.slots.iter().filter(|s| s.used) {
+                    for (i, c) in counts.iter_mut().enumerate() {
+                        if slot.hooks & (1 << i) != 0 {
+                            *c = c.saturating_add(1);
+                        }
+                    }
+                }
+            });
+        }
+        for (cell, c) in self.attached.iter().zip(counts.iter()) {
+            cell.set(*c);
+        }
+    }
+
+    fn hook_info(&self, index: usize, part: usize) -> CommandReturn {
+        let Some(h) = self.hooks.get(index) else {
+            return CommandReturn::failure(ErrorCode::INVAL);
+        };
+        match part {
+            0 => CommandReturn::success_u32_u32(
+                h.id as u32,
+                (h.context_len as u32) | ((h.policy as u32) << 16) | ((h.writable as u32) << 24),
+            ),
+            1 => {
+                self.recount();
+                let n = self.attached.get(index).map_or(0, |c| c.get());
+                CommandReturn::success_u32_u32(h.fuel, n as u32)
+            }
+            _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
+        }
+    }
+
+    fn limits(&self, which: usize) -> CommandReturn {
+        match which {
+            0 => CommandReturn::success_u32_u32(N as u32, SLOT as u32),
+            1 => CommandReturn::success_u32_u32(self.context_len as u32, SLOT as u32),
+            2 => CommandReturn::success_u32_u32(self.limits.default_fuel, self.limits.max_fuel),
+            _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
+        }
+    }
+
+    fn load_error(&self, pid: ProcessId) -> CommandReturn {
+        match self.apps.enter(pid, |app, _| app.load_error) {
+            Ok((kind, loc)) => CommandReturn::success_u32_u32(kind, loc),
+            Err(_) => CommandReturn::failure(ErrorCode::NOMEM),
+        }
+    }
+
+    // ---- timer hook -----------------------------------------------------------
+
+    /// Arms the alarm for the earliest due timer attachment, and at least
+    /// every half counter period (to keep the 64-bit clock exact).
+    fn rearm_timer(&self) {
+        let now_ms = self.now_ms();
+        let mut earliest: Option<u64> = None;
+        if let Some(tidx) = self.hook_index(TIMER_ID as usize) {
+            for pg in self.apps.iter() {
+                let _ = pg.try_enter(|app, _| {
+                    for slot in app.slots.iter().filter(|s| s.used && s.hooks & (1 << tidx) != 0) {
+                        let due = slot.timer.next_due_ms;
+                        earliest = Some(earliest.map_or(due, |e| e.min(due)));
+                    }
+                });
+            }
+        }
+        let half = A::Ticks::half_max_value();
+        let dt = match earliest {
+            Some(due) => {
+                let ms = due.saturating_sub(now_ms).min(u32::MAX as u64) as u32;
+                let ticks = self.alarm.ticks_from_ms(ms);
+                if ticks > half {
+                    half
+                } else {
+                    ticks
+                }
+            }
+            None => half,
+        };
+        self.alarm.set_alarm(self.alarm.now(), dt);
+    }
+
+    /// Runs the timer attachments that are due.
+    fn fire_timer(&self) {
+        let Some(tidx) = self.hook_index(TIMER_ID as usize) else { return };
+        let Some(hook) = self.hooks.get(tidx).copied() else { return };
+        let now = self.now_ms();
+        for pg in self.apps.iter() {
+            let _ = pg.try_enter(|app, kernel_data| {
+                for idx in 0..N {
+                    let Some(slot) = app.slots.get_mut(idx) else { break };
+                    if !slot.used || slot.hooks & (1 << tidx) == 0 || slot.timer.next_due_ms > now {
+                        continue;
+                    }
+                    let t = slot.timer;
+                    let id = make_id(idx, slot.generation);
+                    let ctx = timer_context(now, t.period_ms, t.count);
+                    let r = self.run_slot(app, idx, Some(kernel_data), Ctx::Ro(&ctx), hook.fuel as u64);
+                    Self::report(kernel_data, id, hook.id, r);
+                    if let Some(slot) = app.slots.get_mut(idx) {
+                        slot.timer.count = t.count.saturating_add(1);
+                        let period = t.period_ms.max(1) as u64;
+                        let next = t.next_due_ms.saturating_add(period);
+                        // If the kernel fell behind, skip missed periods.
+                        slot.timer.next_due_ms =
+                            if next <= now { now.saturating_add(period) } else { next };
+                    }
+                }
+            });
+        }
+    }
+
+    // ---- generic hooks ---------------------------------------------------------
+
+    fn fire_inner(&self, hidx: usize, hook: HookDescriptor, context: &mut [u8]) -> HookOutcome {
+        let mut outcome = HookOutcome::default();
+        let mut stop = false;
+        let mut count = 0u16;
+        for pg in self.apps.iter() {
+            let _ = pg.try_enter(|app, kernel_data| {
+                for idx in 0..N {
+                    let Some(slot) = app.slots.get(idx) else { break };
+                    if !slot.used || slot.hooks & (1 << hidx) == 0 {
+                        continue;
+                    }
+                    count = count.saturating_add(1);
+                    if stop {
+                        continue;
+                    }
+                    let id = make_id(idx, slot.generation);
+                    let r = if hook.writable {
+                        let mut scratch = [0u8; MAX_HOOK_CONTEXT];
+                        let Some(work) = scratch.get_mut(..context.len()) else { continue };
+                        work.copy_from_slice(context);
+                        let r = self.run_slot(app, idx, Some(kernel_data), Ctx::Rw(work), hook.fuel as u64);
+                        if r.is_ok() {
+                            context.copy_from_slice(work);
+                        }
+                        r
+                    } else {
+                        self.run_slot(app, idx, Some(kernel_data), Ctx::Ro(context), hook.fuel as u64)
+                    };
+                    Self::report(kernel_data, id, hook.id, r);
+                    outcome.runs = outcome.runs.saturating_add(1);
+                    match r {
+                        Ok(v) => {
+                            outcome.result = Some(v);
+                            match hook.policy {
+                                Policy::RunAll => {}
+                                Policy::First => stop = true,
+                                Policy::StopOnNegative => stop = (v as i64) < 0,
+                            }
+                        }
+                        Err(_) => {
+                            outcome.faults = outcome.faults.saturating_add(1);
+                            if hook.policy == Policy::First {
+                                stop = true;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        if let Some(c) = self.attached.get(hidx) {
+            c.set(count);
+        }
+        outcome
+    }
+
+    // ---- asynchronous runs -------------------------------------------------------
+
+    fn run_pending(&self) {
+        for pg in self.apps.iter() {
+            let _ = pg.try_enter(|app, kernel_data| {
+                for idx in 0..N {
+                    let Some(slot) = app.slots.get_mut(idx) else { break };
+                    if !slot.used {
+                        continue;
+                    }
+                    let Some(fuel) = slot.pending.take() else { continue };
+                    let id = make_id(idx, slot.generation);
+                    let r = match self.run_with_process_context(app, idx, kernel_data, fuel) {
+                        Ok(r) => r,
+                        Err(_) => Err((fault::OTHER, 0)),
+                    };
+                    Self::report(kernel_data, id, 0, r);
+                }
+            });
+        }
+    }
+}
+
+impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> FemtoHooks
+    for FemtoContainers<'a, A, N, SLOT, STACK>
+{
+    fn has_attached(&self, id: u16) -> bool {
+        self.hook_index(id as usize)
+            .and_then(|i| self.attached.get(i))
+            .is_some_and(|c| c.get() > 0)
+    }
+
+    fn fire(&self, id: u16, context: &mut [u8]) -> HookOutcome {
+        let Some(hidx) = self.hook_index(id as usize) else {
+            return HookOutcome::default();
+        };
+        if self.attached.get(hidx).map_or(0, |c| c.get()) == 0 || context.len() > MAX_HOOK_CONTEXT {
+            return HookOutcome::default();
+        }
+        let Some(hook) = self.hooks.get(hidx).copied() else {
+            return HookOutcome::default();
+        };
+        self.fire_inner(hidx, hook, context)
+    }
+
+    fn set_sensor_value(&self, kind: u32, value: i64) {
+        if kind == 0 {
+            self.temperature.set(Some(value));
+        }
+    }
+}
+
+impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> Services
+    for FemtoContainers<'a, A, N, SLOT, STACK>
+{
+    fn now_us(&self) -> u64 {
+        self.now_us_inner()
+    }
+
+    fn sensor_last(&self, kind: u32) -> Option<i64> {
+        match kind {
+            0 => self.temperature.get(),
+            _ => None,
+        }
+    }
+
+    fn kv_global_store(&self, key: u32, value: u64) -> Result<(), KvError> {
+        self.kv_global.store(key, value)
+    }
+
+    fn kv_global_fetch(&self, key: u32) -> Result<u64, KvError> {
+        self.kv_global.fetch(key)
+    }
+
+    fn print_allowed(&self) -> bool {
+        let second = self.now_ms() / 1000;
+        if self.print_window.get() != second {
+            self.print_window.set(second);
+            self.print_used.set(0);
+        }
+        let used = self.print_used.get();
+        if used >= self.limits.prints_per_second {
+            return false;
+        }
+        self.print_used.set(used + 1);
+        true
+    }
+
+    fn print(&self, id: u16, line: &[u8]) {
+        self.console.write_line(id, line);
+    }
+
+    fn random(&self) -> u32 {
+        // xorshift32, stirred with the clock.
+        let mut x = self.rng.get() ^ (self.alarm.now().into_u32());
+        if x == 0 {
+            x = 0x2545_f491;
+        }
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng.set(x);
+        x
+    }
+}
+
+impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> AlarmClient
+    for FemtoContainers<'a, A, N, SLOT, STACK>
+{
+    fn alarm(&self) {
+        self.fire_timer();
+        self.rearm_timer();
+    }
+}
+
+impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> DeferredCallClient
+    for FemtoContainers<'a, A, N, SLOT, STACK>
+{
+    fn handle_deferred_call(&self) {
+        self.run_pending();
+    }
+
+    fn register(&'static self) {
+        self.deferred.register(self);
+    }
+}
+
+impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> SyscallDriver
+    for FemtoContainers<'a, A, N, SLOT, STACK>
+{
+    fn command(&self, cmd: usize, a1: usize, a2: usize, pid: ProcessId) -> CommandReturn {
+        match cmd {
+            command::EXISTS => CommandReturn::success(),
+            command::LOAD => self.load(pid),
+            command::UNLOAD => self.unload(pid, a1),
+            command::RUN => self.run_sync(pid, a1, a2),
+            command::RUN_ASYNC => self.run_async(pid, a1, a2),
+            command::ATTACH => self.attach(pid, a1, a2),
+            command::DETACH => self.detach(pid, a1, a2),
+            command::INFO => self.info(pid, a1, a2),
+            command::HOOK_COUNT => CommandReturn::success_u32(self.hooks.len() as u32),
+            command::HOOK_INFO => self.hook_info(a1, a2),
+            command::LIMITS => self.limits(a1),
+            command::LOAD_ERROR => self.load_error(pid),
+            _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
+        }
+    }
+
+    fn allocate_grant(&self, pid: ProcessId) -> Result<(), kernel::process::Error> {
+        self.apps.enter(pid, |_, _| {})
+    }
+}
+
+impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
+    crate::temperature::NowMs for FemtoContainers<'a, A, N, SLOT, STACK>
+{
+    fn now_ms(&self) -> u64 {
+        FemtoContainers::now_ms(self)
+    }
+}

@@ -1,0 +1,146 @@
+//! Per-process state kept in the process's grant: container slots (each with
+//! its verified image copy and its data region), the stack containers run
+//! on, the process-scope key-value store and the last load error.
+//!
+//! **Why fixed-size slots.** A Tock grant holds one fixed-size type per
+//! process. Each slot is a `[u8; SLOT]` byte array that holds the image copy
+//! at offset 0 and the container's data region right after it (8-byte
+//! aligned), so one board constant bounds "image + data" per container. The
+//! alternative, Tock's custom grant allocations, cannot be freed before the
+//! process ends, so repeated load/unload would leak; fixed slots make the
+//! memory a process can use for containers a board-chosen constant and
+//! account all of it to the process. The whole grant is freed by the kernel
+//! when the process exits, faults or restarts.
+
+use crate::kv::Kv;
+
+/// Entries of the per-container key-value store.
+pub const KV_CONTAINER_ENTRIES: usize = 4;
+/// Entries of the per-process key-value store.
+pub const KV_PROCESS_ENTRIES: usize = 8;
+
+/// Per-attachment state of the timer hook.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TimerAttachment {
+    /// Period in milliseconds (≥ 1).
+    pub period_ms: u32,
+    /// When the next run is due (ms since boot).
+    pub next_due_ms: u64,
+    /// Runs so far.
+    pub count: u32,
+}
+
+/// Statistics of a container (command 7).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Runs since load (saturating).
+    pub runs: u32,
+    /// Faulted runs since load (saturating).
+    pub faults: u32,
+    /// r0 of the last successful run.
+    pub last_result: u64,
+    /// Last fault `(kind, pc)`; kind 0 = none.
+    pub last_fault: (u32, u32),
+    /// Instructions executed by the last run.
+    pub last_insns: u32,
+    /// Instructions executed by all runs (saturating).
+    pub total_insns: u32,
+}
+
+/// One container slot.
+pub struct Slot<const SLOT: usize> {
+    /// Whether a container is loaded here.
+    pub used: bool,
+    /// Generation, bumped on every load, part of the container id.
+    pub generation: u8,
+    /// Length of the verified image copy at `bytes[..image_len]`.
+    pub image_len: usize,
+    /// Offset of the data region in `bytes`.
+    pub data_off: usize,
+    /// Length of the data region.
+    pub data_len: usize,
+    /// Entry point (instruction index).
+    pub entry: usize,
+    /// Image copy followed by the data region.
+    pub bytes: [u8; SLOT],
+    /// Bit mask of the hook *indices* this container is attached to.
+    pub hooks: u32,
+    /// Timer-hook attachment state.
+    pub timer: TimerAttachment,
+    /// Fuel of a pending asynchronous run (`None`: none pending).
+    pub pending: Option<u64>,
+    /// Run statistics.
+    pub stats: Stats,
+    /// Container-scope key-value store.
+    pub kv: Kv<KV_CONTAINER_ENTRIES>,
+}
+
+impl<const SLOT: usize> Default for Slot<SLOT> {
+    fn default() -> Self {
+        Slot {
+            used: false,
+            generation: 0,
+            image_len: 0,
+            data_off: 0,
+            data_len: 0,
+            entry: 0,
+            bytes: [0; SLOT],
+            hooks: 0,
+            timer: TimerAttachment::default(),
+            pending: None,
+            stats: Stats::default(),
+            kv: Kv::default(),
+        }
+    }
+}
+
+/// The capsule's grant type: everything one process owns.
+pub struct ProcessState<const N: usize, const SLOT: usize, const STACK: usize> {
+    /// Container slots.
+    pub slots: [Slot<SLOT>; N],
+    /// The stack containers of this process run on (runs never nest).
+    pub stack: [u8; STACK],
+    /// Process-scope key-value store.
+    pub kv: Kv<KV_PROCESS_ENTRIES>,
+    /// Last load error `(kind, location)`.
+    pub load_error: (u32, u32),
+}
+
+impl<const N: usize, const SLOT: usize, const STACK: usize> Default
+    for ProcessState<N, SLOT, STACK>
+{
+    fn default() -> Self {
+        ProcessState {
+            slots: core::array::from_fn(|_| Slot::default()),
+            stack: [0; STACK],
+            kv: Kv::default(),
+            load_error: (0, 0),
+        }
+    }
+}
+
+/// Container id of slot `index` at `generation`: `generation << 8 | (index + 1)`.
+pub fn make_id(index: usize, generation: u8) -> u16 {
+    ((generation as u16) << 8) | ((index as u16 & 0xFF) + 1)
+}
+
+/// Slot index and generation encoded in an id (`None` if malformed).
+pub fn split_id(id: usize) -> Option<(usize, u8)> {
+    if id == 0 || id > 0xFFFF {
+        return None;
+    }
+    let low = id & 0xFF;
+    if low == 0 {
+        return None;
+    }
+    Some((low - 1, (id >> 8) as u8))
+}
+
+impl<const N: usize, const SLOT: usize, const STACK: usize> ProcessState<N, SLOT, STACK> {
+    /// The slot index of a loaded container with this id, if any.
+    pub fn lookup(&self, id: usize) -> Option<usize> {
+        let (index, generation) = split_id(id)?;
+        let slot = self.slots.get(index)?;
+        (slot.used && slot.generation == generation).then_some(index)
+    }
+}
