@@ -1,0 +1,171 @@
+//! The benchmark sequence: every measured section is printed as
+//! `section NAME START STOP` (see [`crate::mark`]); results are checked and
+//! printed as `check ...`; eBPF instruction counts as `count NAME N`.
+use core::fmt::Write;
+use core::hint::black_box;
+
+use femto_bench_programs as programs;
+use femto_vm::{
+    helpers, AllowList, Error, Helpers, InsnCounter, Memory, Program, Region, VerifierConfig,
+};
+
+use femto_bench_cm4::mark::Sections;
+use femto_bench_cm4::semihosting::{self, Writer};
+
+/// Fuel for every run: far more than any benchmark program needs.
+const FUEL: u64 = 1_000_000;
+/// Stack per run: one frame (the programs make no local calls).
+const STACK: usize = 512;
+
+/// The benchmark's helpers: helper `BENCH_HELPER` returns its first argument.
+struct BenchHelpers;
+
+impl Helpers for BenchHelpers {
+    fn call(&mut self, id: u32, args: [u64; 5], _memory: &mut Memory<'_>) -> Result<u64, Error> {
+        if id == programs::BENCH_HELPER {
+            Ok(args[0])
+        } else {
+            Err(helpers::unknown(id))
+        }
+    }
+}
+
+const ALLOWED: [u32; 1] = [programs::BENCH_HELPER];
+
+fn config() -> VerifierConfig<'static> {
+    VerifierConfig { helpers: AllowList::Ids(&ALLOWED), ..VerifierConfig::default() }
+}
+
+/// Runs every measurement, prints the section table and exits QEMU.
+pub fn main() -> ! {
+    let mut s = Sections::new();
+    let mut ok = true;
+    // Two marks with nothing in between: the cost of a mark itself.
+    s.measure("empty", || ());
+
+    // Per-instruction programs: verify (measured), run (measured), count.
+    ok &= per_op(&mut s, "baseline", programs::BASELINE);
+    for p in programs::PER_OP {
+        ok &= per_op(&mut s, p.name, p.program);
+    }
+
+    ok &= fletcher32(&mut s);
+    ok &= bubble_sort_verify(&mut s);
+
+    semihosting::exit(ok)
+}
+
+fn per_op(s: &mut Sections, name: &str, text: &'static [u8]) -> bool {
+    let cfg = config();
+    let text = black_box(text);
+    let program = match s.measure_named("verify", name, || femto_vm::verify(text, &cfg)) {
+        Ok(p) => p,
+        Err(e) => return report_error(name, "verify", e),
+    };
+    print_kv("slots", name, program.len() as u64);
+    let mut stack = [0u8; STACK];
+    let mut memory = Memory::new();
+    memory.map_stack(&mut stack);
+    let result =
+        s.measure_named("run", name, || program.run(0, &mut memory, &mut BenchHelpers, FUEL));
+    let r0 = match result {
+        Ok(v) => v,
+        Err(e) => return report_error(name, "run", e),
+    };
+    // Count the eBPF instructions executed (unmeasured, traced run).
+    let mut counter = InsnCounter::default();
+    if let Err(e) =
+        femto_vm::run_traced(&program, 0, &mut memory, &mut BenchHelpers, FUEL, &mut counter)
+    {
+        return report_error(name, "traced run", e);
+    }
+    print_kv("ebpf_insns", name, counter.count);
+    let expected = match name {
+        "add_imm" => 1_000_000_007 + programs::OPS as u64,
+        "add_reg" => 1_000_000_007 + programs::OPS as u64,
+        "call" => 1,
+        _ => 1_000_000_007,
+    };
+    check(name, r0, expected)
+}
+
+fn fletcher32(s: &mut Sections) -> bool {
+    let input: &[u8] = black_box(&programs::FLETCHER32_INPUT[..]);
+    let native = s.measure("run.fletcher32.native", || programs::fletcher32_native(input));
+    let mut ok = check(
+        "fletcher32.native",
+        u64::from(native),
+        u64::from(programs::FLETCHER32_EXPECTED),
+    );
+
+    let cfg = config();
+    let text = black_box(programs::FLETCHER32);
+    let program: Program<'_> = match s.measure("verify.fletcher32", || femto_vm::verify(text, &cfg)) {
+        Ok(p) => p,
+        Err(e) => return report_error("fletcher32", "verify", e),
+    };
+    print_kv("slots", "fletcher32", program.len() as u64);
+
+    // Context { u64 data address; u32 words; u32 pad }, the data in a
+    // read-only extra region (the original benchmark also mapped the input as
+    // a separate read-only region).
+    let mut stack = [0u8; STACK];
+    let mut ctx = [0u8; 16];
+    let mut memory = Memory::new();
+    memory.map_stack(&mut stack);
+    let base = match memory.map_extra(Region::ReadOnly(input)) {
+        Ok(b) => b,
+        Err(e) => return report_error("fletcher32", "map_extra", e),
+    };
+    ctx[..8].copy_from_slice(&base.to_le_bytes());
+    ctx[8..12].copy_from_slice(&((input.len() / 2) as u32).to_le_bytes());
+    memory.map_context_ro(&ctx);
+
+    let result = s.measure("run.fletcher32.vm", || program.run(0, &mut memory, &mut BenchHelpers, FUEL));
+    match result {
+        Ok(v) => ok &= check("fletcher32.vm", v, u64::from(programs::FLETCHER32_EXPECTED)),
+        Err(e) => return report_error("fletcher32", "run", e),
+    }
+    let mut counter = InsnCounter::default();
+    if let Err(e) =
+        femto_vm::run_traced(&program, 0, &mut memory, &mut BenchHelpers, FUEL, &mut counter)
+    {
+        return report_error("fletcher32", "traced run", e);
+    }
+    print_kv("ebpf_insns", "fletcher32", counter.count);
+    ok
+}
+
+fn bubble_sort_verify(s: &mut Sections) -> bool {
+    let cfg = config();
+    let text = black_box(programs::BUBBLE_SORT);
+    match s.measure("verify.bubble_sort", || femto_vm::verify(text, &cfg)) {
+        Ok(p) => {
+            print_kv("slots", "bubble_sort", p.len() as u64);
+            true
+        }
+        Err(e) => report_error("bubble_sort", "verify", e),
+    }
+}
+
+fn print_kv(kind: &str, name: &str, value: u64) {
+    let mut out = Writer::new();
+    let _ = writeln!(out, "{kind} {name} {value}");
+}
+
+fn report_error(name: &str, stage: &str, e: Error) -> bool {
+    let mut out = Writer::new();
+    let _ = writeln!(out, "error: {name}: {stage} failed: {e}");
+    false
+}
+
+fn check(what: &str, got: u64, want: u64) -> bool {
+    let mut out = Writer::new();
+    if got == want {
+        let _ = writeln!(out, "check {what} ok {got:#x}");
+        true
+    } else {
+        let _ = writeln!(out, "error: {what} returned {got:#x}, expected {want:#x}");
+        false
+    }
+}

@@ -1,0 +1,141 @@
+//! Size probe with the VM: parses an image, verifies it, runs it (the kernel's
+//! load and run paths: image parser, verifier, interpreter with a dynamic
+//! helper table), and reports, over semihosting, the sizes of the VM's
+//! per-container and per-run structures and the stack a run uses. Its text
+//! minus `size-base`'s is the VM's code size (see `tools/bench/size.sh`).
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod probe {
+    use core::fmt::Write;
+    use core::hint::black_box;
+    use core::mem::size_of;
+
+    use femto_bench_cm4::semihosting::{exit, Writer};
+    use femto_bench_programs as programs;
+    use femto_vm::{helpers, Error, Helpers, Image, Memory, Program, Region};
+
+    struct DynHelpers;
+    impl Helpers for DynHelpers {
+        fn call(&mut self, id: u32, args: [u64; 5], _m: &mut Memory<'_>) -> Result<u64, Error> {
+            match id {
+                1 => Ok(args[0]),
+                _ => Err(helpers::unknown(id)),
+            }
+        }
+    }
+
+    /// Bytes below the stack pointer that `paint` fills and `used` scans.
+    const PAINT: usize = 16 * 1024;
+    const PATTERN: u32 = 0xdead_beef;
+
+    fn sp() -> usize {
+        let sp: usize;
+        // SAFETY: reads the stack pointer into a register; no memory access.
+        unsafe { core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack)) };
+        sp
+    }
+
+    /// Fills `PAINT` bytes below `top` (leaving this function's own frame,
+    /// which lies within 256 bytes below the caller's stack pointer, alone).
+    #[inline(never)]
+    fn paint(top: usize) {
+        let mut p = top - PAINT;
+        while p < top {
+            // SAFETY: [top - PAINT, top) is unused stack below the caller's
+            // frame and above the end of RAM's `.bss` (16 KiB of a 4 MiB RAM).
+            unsafe { core::ptr::write_volatile(p as *mut u32, PATTERN) };
+            p += 4;
+        }
+    }
+
+    /// Bytes of [top - PAINT, top) overwritten since `paint(top)`.
+    #[inline(never)]
+    fn used(top: usize) -> usize {
+        let mut p = top - PAINT;
+        // SAFETY: same region as `paint`; reading it has no effect.
+        while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == PATTERN {
+            p += 4;
+        }
+        top - p
+    }
+
+    #[inline(never)]
+    fn load_and_run(
+        image: &[u8],
+        text: &[u8],
+        ctx: &mut [u8],
+        stack: &mut [u8],
+        data: &mut [u8],
+    ) -> u64 {
+        let mut dyn_helpers = DynHelpers;
+        let helpers: &mut dyn Helpers = black_box(&mut dyn_helpers);
+        // The load path: image parser and verifier.
+        let mut status = 0u64;
+        match Image::parse(image) {
+            Ok(img) => match img.verify() {
+                Ok(p) => {
+                    let entry = img.function(b"main").unwrap_or(0);
+                    let len = img.data_region_len().min(data.len());
+                    if img.init_data(&mut data[..len]).is_ok() {
+                        let mut m = Memory::new();
+                        m.map_stack(&mut *stack);
+                        m.map_data(&mut data[..len]);
+                        m.map_rodata(img.rodata());
+                        status = p.run(entry as usize, &mut m, helpers, 1000).unwrap_or(1);
+                    }
+                }
+                Err(e) => status = u64::from(e.pc().unwrap_or(0)),
+            },
+            Err(e) => status = u64::from(e.pc().unwrap_or(0)) + 2,
+        }
+        // The run path on a raw, verified program with a context region.
+        let cfg = femto_vm::VerifierConfig::default();
+        match femto_vm::verify(text, &cfg) {
+            Ok(p) => {
+                let mut m = Memory::new();
+                m.map_stack(&mut *stack);
+                let base = m.map_extra(Region::ReadOnly(&programs::FLETCHER32_INPUT[..])).unwrap_or(0);
+                ctx[..8].copy_from_slice(&base.to_le_bytes());
+                ctx[8..12].copy_from_slice(&180u32.to_le_bytes());
+                m.map_context_ro(ctx);
+                status ^ p.run(0, &mut m, helpers, 100_000).unwrap_or(3)
+            }
+            Err(_) => status ^ 4,
+        }
+    }
+
+    pub fn main() -> ! {
+        let image: &[u8] = black_box(&[]);
+        let text: &[u8] = black_box(programs::FLETCHER32);
+        // The VM's buffers live in this frame, above the painted area, so
+        // that only the VM's own use of the kernel stack is measured.
+        let mut ctx = [0u8; 16];
+        let mut stack = [0u8; 512];
+        let mut data = [0u8; 64];
+        let top = sp() - 256;
+        paint(top);
+        let r = load_and_run(image, text, &mut ctx, &mut stack, &mut data);
+        let stack_used = used(top);
+        let mut out = Writer::new();
+        let _ = writeln!(out, "result {r:#x}");
+        let _ = writeln!(out, "sizeof Memory {}", size_of::<Memory<'_>>());
+        let _ = writeln!(out, "sizeof Program {}", size_of::<Program<'_>>());
+        let _ = writeln!(out, "sizeof Image {}", size_of::<Image<'_>>());
+        let _ = writeln!(out, "stack load_and_run {stack_used}");
+        drop(out);
+        // The empty image fails to parse (status 2); the raw run yields the checksum.
+        exit(r == (u64::from(programs::FLETCHER32_EXPECTED) ^ 2))
+    }
+}
+
+#[cfg(target_os = "none")]
+#[no_mangle]
+fn firmware_main() -> ! {
+    probe::main()
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!("size-vm is firmware for thumbv7em-none-eabi (see tools/bench/size.sh)");
+}

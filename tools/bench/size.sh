@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# `make size`: code and RAM footprint of femto-vm on thumbv7em (Cortex-M4)
+# with the kernel's release profile (opt-level "z" globally, femto-vm at
+# opt-level 3, LTO, panic=abort, codegen-units=1).
+#
+# Code: two probe firmwares with identical start-up, console, panic and exit
+# code; `size-vm` additionally parses an image, verifies and runs a program
+# (image parser + verifier + interpreter). VM size = size-vm - size-base
+# (llvm-size: text includes .rodata, e.g. jump tables).
+# RAM: `size-vm` runs under QEMU and reports the sizes of the VM's structures
+# and the kernel stack a load + run used (stack painting).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+OUT="$TARGET_DIR/bench"
+mkdir -p "$OUT"
+cd "$ROOT"
+
+CARGO_TARGET_DIR="$TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
+    --target thumbv7em-none-eabi --bin size-base --bin size-vm >&2
+BIN="$TARGET_DIR/thumbv7em-none-eabi/release"
+
+SIZE=llvm-size
+command -v "$SIZE" >/dev/null || SIZE="$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-size"
+NM=llvm-nm
+command -v "$NM" >/dev/null || NM="$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-nm"
+
+read -r base_text base_data base_bss _ < <("$SIZE" -B "$BIN/size-base" | tail -1)
+read -r vm_text vm_data vm_bss _ < <("$SIZE" -B "$BIN/size-vm" | tail -1)
+text=$((vm_text - base_text)); data=$((vm_data - base_data)); bss=$((vm_bss - base_bss))
+
+if ! timeout 60 qemu-system-arm -machine mps2-an386 -nographic -semihosting \
+        -kernel "$BIN/size-vm" </dev/null >"$OUT/size-vm.txt" 2>&1; then
+    echo "error: size-vm probe failed:" >&2
+    cat "$OUT/size-vm.txt" >&2
+    exit 1
+fi
+get() { awk -v k="$1" -v n="$2" '$1 == k && $2 == n { print $3 }' "$OUT/size-vm.txt"; }
+mem=$(get sizeof Memory); prog=$(get sizeof Program); img=$(get sizeof Image)
+run_stack=$(get stack load_and_run)
+stack=512
+container=$((stack + prog + img))
+
+echo "femto-vm footprint on thumbv7em-none-eabi (kernel release profile)"
+printf '  %-44s %8s\n' "probe with VM (size-vm): text data bss" "$vm_text $vm_data $vm_bss"
+printf '  %-44s %8s\n' "probe without VM (size-base): text data bss" "$base_text $base_data $base_bss"
+printf '  %-44s %8d bytes  (target <= 6144; original 4056)\n' "VM text (parser + verifier + interpreter)" "$text"
+printf '  %-44s %8d / %d bytes\n' "VM data / bss" "$data" "$bss"
+printf '  %-44s %8d bytes\n' "per container: stack (one 512-byte frame)" "$stack"
+printf '  %-44s %8d bytes\n' "per container: Program (verified text handle)" "$prog"
+printf '  %-44s %8d bytes\n' "per container: Image (parsed header)" "$img"
+printf '  %-44s %8d bytes  (target <= 600 + image; original 88 + 512)\n' "per container total" "$container"
+printf '  %-44s %8d bytes\n' "per run, on the kernel stack: Memory" "$mem"
+printf '  %-44s %8d bytes\n' "kernel stack used by a load + run" "$run_stack"
+echo "  largest VM symbols in size-vm (bytes):"
+"$NM" --size-sort -S -C "$BIN/size-vm" | grep -i 'femto_vm' | tail -12 | \
+    while read -r _addr size _kind name; do printf '    %6d  %s\n' "$((16#$size))" "$name"; done
+
+echo "figure: size.vm.text_bytes = $text bytes"
+echo "figure: size.vm.data_bytes = $data bytes"
+echo "figure: size.vm.bss_bytes = $bss bytes"
+echo "figure: size.container.ram_bytes = $container bytes"
+echo "figure: size.vm.run_kernel_stack_bytes = $run_stack bytes"
