@@ -2,3 +2,13 @@
 
 pub mod asm;
 pub mod conformance;
+pub mod disasm;
+pub mod compile;
+pub mod elf;
+pub mod link;
+pub mod hexin;
+pub mod sim;
+pub mod cmd;
+pub mod objdump;
+pub mod pack;
+pub mod run;
