@@ -46,7 +46,9 @@ const UART0_IRQ: u32 = 10;
 /// The board's PLIC interrupt service (see the module docs).
 pub struct BoardInterrupts<'a> {
     peripherals: &'a QemuRv32VirtDefaultPeripherals<'a>,
-    /// Number of spurious UART interrupts dropped so far (saturating).
+    /// Number of spurious UART interrupts dropped so far (saturating). This
+    /// includes the requests latched by our own re-arming of THRE when
+    /// Tock's handler then consumed the indication first.
     spurious_uart: Cell<u32>,
 }
 

@@ -301,7 +301,7 @@ unsafe fn start() -> (&'static kernel::Kernel, Platform, &'static Chip) {
     idle_alarm.setup();
     let idle_watcher = static_init!(
         test_exit::ExitWhenIdle<'static, VAlarm, IdleCapability>,
-        test_exit::ExitWhenIdle::new(idle_alarm, board_kernel, IdleCapability)
+        test_exit::ExitWhenIdle::new(idle_alarm, board_kernel, IdleCapability, board_interrupts)
     );
     hil::time::Alarm::set_alarm_client(idle_alarm, idle_watcher);
 

@@ -10,7 +10,8 @@
 //!   app can end the run with a pass or a failure code of its choosing;
 //! * [`ExitWhenIdle`], which polls the processes on an alarm and ends the run
 //!   once no process can run any more (all exited or faulted, or none was
-//!   loaded). It prints a one-line summary per process, then exits with 0 if
+//!   loaded). It prints a line per process and the number of spurious UART
+//!   interrupts the board dropped ([`crate::interrupts`]), then exits with 0 if
 //!   every process exited with completion code 0, and with
 //!   [`ExitCode::AppFailed`] otherwise.
 //!
@@ -27,6 +28,8 @@ use kernel::hil::time::{Alarm, AlarmClient, ConvertTicks};
 use kernel::process::State;
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
+
+use crate::interrupts::BoardInterrupts;
 
 /// System call driver number of [`TestExitDriver`]. Tock reserves no range
 /// for out-of-tree drivers; the femto-container capsule uses 0xA0000, this
@@ -139,17 +142,24 @@ pub struct ExitWhenIdle<'a, A: Alarm<'a>, C: ProcessManagementCapability> {
     alarm: &'a A,
     kernel: &'static kernel::Kernel,
     capability: C,
+    interrupts: &'a BoardInterrupts<'a>,
     phase: Cell<Phase>,
 }
 
 impl<'a, A: Alarm<'a>, C: ProcessManagementCapability> ExitWhenIdle<'a, A, C> {
     /// Creates the watcher; call [`ExitWhenIdle::start`] after setting it as
     /// the alarm's client.
-    pub fn new(alarm: &'a A, kernel: &'static kernel::Kernel, capability: C) -> Self {
+    pub fn new(
+        alarm: &'a A,
+        kernel: &'static kernel::Kernel,
+        capability: C,
+        interrupts: &'a BoardInterrupts<'a>,
+    ) -> Self {
         Self {
             alarm,
             kernel,
             capability,
+            interrupts,
             phase: Cell::new(Phase::Watching),
         }
     }
@@ -205,6 +215,11 @@ impl<'a, A: Alarm<'a>, C: ProcessManagementCapability> ExitWhenIdle<'a, A, C> {
                     }
                 }
             });
+        let _ = write!(
+            out,
+            "[test-exit] spurious UART interrupts dropped: {}\r\n",
+            self.interrupts.spurious_uart_count()
+        );
         let verdict = if all_ok { ExitCode::Pass } else { ExitCode::AppFailed };
         let _ = write!(
             out,

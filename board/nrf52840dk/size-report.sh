@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Prints text/data/bss of three kernel ELFs and the differences.
+# usage: size-report.sh FEMTO.elf NO_FEMTO.elf STOCK.elf   (SIZE=llvm-size)
+set -euo pipefail
+SIZE=${SIZE:-llvm-size}
+femto=$1 nofemto=$2 stock=$3
+
+# text data bss of one ELF (Berkeley format: the line after the header).
+sizes() { "$SIZE" -B "$1" | awk 'NR==2 {print $1, $2, $3}'; }
+
+read -r ft fd fb < <(sizes "$femto")
+read -r nt nd nb < <(sizes "$nofemto")
+read -r st sd sb < <(sizes "$stock")
+
+row() { printf '%-44s %9s %7s %8s %9s %9s\n' "$@"; }
+line() { printf '%s\n' "----------------------------------------------------------------------------------------------"; }
+delta() { local d=$(( $1 - $2 )); if (( d >= 0 )); then echo "+$d"; else echo "$d"; fi; }
+
+echo "nRF52840-DK kernel sizes (bytes; flash = text + data, RAM = data + bss)"
+line
+row "kernel" text data bss flash RAM
+line
+row "femto-containers kernel (this board)" "$ft" "$fd" "$fb" $((ft + fd)) $((fd + fb))
+row "  same board without the capsule" "$nt" "$nd" "$nb" $((nt + nd)) $((nd + nb))
+row "Tock 2.2 stock nrf52840dk kernel" "$st" "$sd" "$sb" $((st + sd)) $((sd + sb))
+line
+row "capsule + VM + hooks (femto - without)" "$(delta "$ft" "$nt")" "$(delta "$fd" "$nd")" "$(delta "$fb" "$nb")" "$(delta $((ft + fd)) $((nt + nd)))" "$(delta $((fd + fb)) $((nd + nb)))"
+row "this kernel vs stock (femto - stock)" "$(delta "$ft" "$st")" "$(delta "$fd" "$sd")" "$(delta "$fb" "$sb")" "$(delta $((ft + fd)) $((st + sd)))" "$(delta $((fd + fb)) $((sd + sb)))"
+line
+echo "The stock kernel also carries Tock's 802.15.4 radio and UDP stack, which this"
+echo "board leaves out; the capsule's own cost is the 'femto - without' row."

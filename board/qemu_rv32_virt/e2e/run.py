@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the QEMU riscv32 virt kernel with apps, under qemu-system-riscv32.
+
+Each scenario boots the kernel (board/qemu_rv32_virt) with a set of apps
+(TABs built in userspace/), waits until QEMU ends by itself (the kernel ends
+the run through the virt machine's test finisher once every process has
+exited or faulted, or an app ends it explicitly), and checks:
+
+* QEMU's exit status (0: every process exited with 0; 1: kernel panic;
+  2: a process faulted or exited non-zero; 3..: chosen by an app);
+* the console output: lines that must appear, in order (regular
+  expressions), and lines that must not appear anywhere.
+
+A scenario that does not end within its time limit fails. A scenario whose
+app does not exist yet in userspace/apps/ is reported as skipped, with the
+reason; a scenario whose app exists but does not build fails.
+
+    e2e/run.py                 build kernel and apps, run every scenario
+    e2e/run.py -k temp         only scenarios whose name contains "temp"
+    e2e/run.py --list          list the scenarios
+    e2e/run.py --no-build      use the kernel and TABs already built
+    e2e/run.py --logs DIR      keep each scenario's console output in DIR
+    e2e/run.py --run APP...    boot the kernel with these apps and show the output
+                               (used by `make run`), exit with QEMU's status
+
+Ends with the line "N passed, M failed" (", K skipped" if any) and exits
+non-zero if any scenario failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+from scenarios import SCENARIOS, Scenario  # noqa: E402
+
+BOARD_DIR = Path(__file__).resolve().parent.parent
+ROOT = BOARD_DIR.parent.parent
+USERSPACE = ROOT / "userspace"
+TARGET = "riscv32imac-unknown-none-elf"
+KERNEL_BIN_NAME = "femto-qemu_rv32_virt"
+APPS_ADDRESS = 0x80100000
+
+QEMU = os.environ.get("QEMU", "qemu-system-riscv32")
+# QEMU 7.2 (Debian 12) calls the Smepmp extension "x-epmp"; newer QEMU
+# calls it "smepmp". The kernel needs it (machine-mode lockdown).
+QEMU_EPMP_PROPERTY = os.environ.get("QEMU_EPMP_PROPERTY", "")
+
+
+def target_dir() -> Path:
+    env = os.environ.get("CARGO_TARGET_DIR")
+    return Path(env) if env else ROOT / "target"
+
+
+def kernel_elf() -> Path:
+    return target_dir() / TARGET / "release" / KERNEL_BIN_NAME
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def build_kernel() -> None:
+    log("=== e2e: building the QEMU kernel (board/qemu_rv32_virt) ===")
+    subprocess.run(["cargo", "build", "--release", "-q"], cwd=BOARD_DIR, check=True)
+
+
+def available_apps() -> set[str]:
+    apps_dir = USERSPACE / "apps"
+    if not apps_dir.is_dir():
+        return set()
+    return {p.name for p in apps_dir.iterdir() if (p / "Cargo.toml").is_file()}
+
+
+def build_apps(apps: list[str]) -> None:
+    if not apps:
+        return
+    log(f"=== e2e: building apps: {' '.join(apps)} ===")
+    env = dict(os.environ)
+    # userspace/ pins its own toolchain and target dir; don't leak ours.
+    for var in ("RUSTUP_TOOLCHAIN", "CARGO_TARGET_DIR", "RUSTFLAGS", "CARGO"):
+        env.pop(var, None)
+    subprocess.run(["make", "-s", "-C", str(USERSPACE), "tabs", f"APPS={' '.join(apps)}"],
+                   env=env, check=True)
+
+
+def epmp_property() -> str:
+    """The name QEMU gives the Smepmp CPU property (x-epmp before QEMU 8)."""
+    if QEMU_EPMP_PROPERTY:
+        return QEMU_EPMP_PROPERTY
+    try:
+        out = subprocess.run([QEMU, "-cpu", "rv32,help"], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    if "smepmp" in out and "x-epmp" not in out:
+        return "smepmp"
+    try:
+        version = subprocess.run([QEMU, "--version"], capture_output=True, text=True,
+                                 timeout=10).stdout
+        major = int(re.search(r"version (\d+)", version).group(1))
+        return "smepmp" if major >= 8 else "x-epmp"
+    except (OSError, subprocess.TimeoutExpired, AttributeError, ValueError):
+        return "x-epmp"
+
+
+def apps_image(apps: list[str], workdir: Path) -> Path | None:
+    """A flash image of the apps region (0x80100000..), via userspace's tool."""
+    if not apps:
+        return None
+    out = workdir / "apps.bin"
+    script = USERSPACE / "tools" / "qemu-apps-image.sh"
+    res = subprocess.run([str(script), "-o", str(out), *apps], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"could not make the apps image: {res.stderr.strip()}")
+    return out
+
+
+def qemu_command(elf: Path, image: Path | None) -> list[str]:
+    cmd = [
+        QEMU, "-machine", "virt", "-m", "256M", "-nographic",
+        "-bios", "none", "-kernel", str(elf),
+        "-global", f"driver=riscv-cpu,property={epmp_property()},value=true",
+        "-global", "virtio-mmio.force-legacy=false",
+        "-serial", "mon:stdio",
+    ]
+    if image is not None:
+        cmd += ["-device", f"loader,file={image},addr={APPS_ADDRESS:#x}"]
+    return cmd
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    reason: str = ""
+    output: str = ""
+    status: int | None = None
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+
+def run_qemu(elf: Path, apps: list[str], timeout: float) -> tuple[int | None, str, float]:
+    """Runs QEMU until it exits or `timeout` passes. Returns (status or None, output, secs)."""
+    with tempfile.TemporaryDirectory(prefix="femto-e2e-") as tmp:
+        image = apps_image(apps, Path(tmp))
+        cmd = qemu_command(elf, image)
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            raw, _ = proc.communicate(timeout=timeout)
+            status: int | None = proc.returncode
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raw, _ = proc.communicate()
+            status = None
+        secs = time.monotonic() - start
+    return status, raw.decode("utf-8", errors="replace").replace("\r", ""), secs
+
+
+def check(scenario: Scenario, status: int | None, output: str) -> list[str]:
+    problems = []
+    if status is None:
+        problems.append(f"did not end within {scenario.timeout:g} s")
+    elif status != scenario.exit_status:
+        problems.append(f"QEMU exit status {status}, expected {scenario.exit_status}")
+    pos = 0
+    for pattern in scenario.expect:
+        m = re.compile(pattern, re.MULTILINE).search(output, pos)
+        if m is None:
+            where = "after the previous expected line" if pos else "in the output"
+            if re.search(pattern, output, re.MULTILINE):
+                problems.append(f"expected /{pattern}/ appears, but not in order")
+            else:
+                problems.append(f"expected /{pattern}/ not found {where}")
+            continue
+        pos = m.end()
+    for pattern in scenario.forbid:
+        m = re.search(pattern, output, re.MULTILINE)
+        if m:
+            line = output[output.rfind("\n", 0, m.start()) + 1: output.find("\n", m.end())]
+            problems.append(f"forbidden /{pattern}/ found: {line.strip()!r}")
+    for counted, (lo, hi) in scenario.count.items():
+        n = len(re.findall(counted, output, re.MULTILINE))
+        if n < lo or (hi is not None and n > hi):
+            want = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+            problems.append(f"/{counted}/ seen {n} times, expected {want}")
+    return problems
+
+
+def excerpt(output: str, lines: int = 40) -> str:
+    rows = output.strip("\n").split("\n")
+    if len(rows) > lines:
+        rows = [f"... ({len(rows) - lines} earlier lines)"] + rows[-lines:]
+    return "\n".join("    | " + r for r in rows)
+
+
+def run_scenarios(selected: list[Scenario], logs: Path | None, verbose: bool) -> int:
+    elf = kernel_elf()
+    passed = failed = skipped = 0
+    have = available_apps()
+    for sc in selected:
+        missing = [a for a in sc.apps if a not in have]
+        if missing:
+            skipped += 1
+            log(f"SKIP {sc.name}: app(s) not in userspace/apps yet: {', '.join(missing)}")
+            continue
+        try:
+            status, output, secs = run_qemu(elf, sc.apps, sc.timeout)
+        except RuntimeError as err:
+            failed += 1
+            log(f"FAIL {sc.name}: {err}")
+            continue
+        if logs:
+            logs.mkdir(parents=True, exist_ok=True)
+            (logs / f"{sc.name}.log").write_text(output)
+        problems = check(sc, status, output)
+        if problems:
+            failed += 1
+            log(f"FAIL {sc.name} ({secs:.1f} s): {sc.description}")
+            for p in problems:
+                log(f"  - {p}")
+            log(excerpt(output))
+        else:
+            passed += 1
+            log(f"PASS {sc.name} ({secs:.1f} s): {sc.description}")
+            if verbose:
+                log(excerpt(output))
+    summary = f"{passed} passed, {failed} failed"
+    if skipped:
+        summary += f", {skipped} skipped"
+    log(summary)
+    return 1 if failed else 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-k", dest="filter", help="only scenarios whose name contains this")
+    ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    ap.add_argument("--no-build", action="store_true", help="do not build kernel and apps")
+    ap.add_argument("--logs", type=Path, help="keep each scenario's output in this directory")
+    ap.add_argument("-v", "--verbose", action="store_true", help="show output of passing scenarios")
+    ap.add_argument("--run", nargs="*", metavar="APP",
+                    help="boot the kernel with these apps, show the output, exit with QEMU's status")
+    ap.add_argument("--timeout", type=float, default=60.0, help="time limit for --run (s)")
+    args = ap.parse_args()
+
+    if args.list:
+        for sc in SCENARIOS:
+            log(f"{sc.name:28} apps: {' '.join(sc.apps) or '-':30} {sc.description}")
+        return 0
+
+    if shutil.which(QEMU) is None:
+        log(f"error: {QEMU} not found (Debian: apt-get install qemu-system-misc)")
+        log("0 passed, 1 failed")
+        return 1
+
+    if args.run is not None:
+        if not args.no_build:
+            build_kernel()
+            build_apps(args.run)
+        status, output, secs = run_qemu(kernel_elf(), args.run, args.timeout)
+        sys.stdout.write(output if output.endswith("\n") else output + "\n")
+        if status is None:
+            log(f"(stopped after {args.timeout:g} s)")
+            return 124
+        log(f"(QEMU exited with status {status} after {secs:.1f} s)")
+        return status
+
+    selected = [s for s in SCENARIOS if not args.filter or args.filter in s.name]
+    if not selected:
+        log(f"no scenario matches {args.filter!r}")
+        log("0 passed, 1 failed")
+        return 1
+    try:
+        if not args.no_build:
+            build_kernel()
+            have = available_apps()
+            build_apps(sorted({a for s in selected for a in s.apps if a in have}))
+    except subprocess.CalledProcessError as err:
+        log(f"error: build failed: {err}")
+        log(f"0 passed, {len(selected)} failed")
+        return 1
+    return run_scenarios(selected, args.logs, args.verbose)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
