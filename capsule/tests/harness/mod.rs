@@ -49,6 +49,7 @@ use kernel::syscall::{ContextSwitchReason, Syscall, SyscallReturn, UserspaceKern
 use kernel::syscall::SyscallDriver;
 use kernel::upcall::UpcallId;
 use kernel::utilities::capability_ptr::CapabilityPtr;
+use kernel::hil::time::{Alarm, AlarmClient, Freq1KHz, Ticks, Ticks32, Time};
 use kernel::{ErrorCode, Kernel};
 
 /// Maximum number of queued tasks per process (Tock's default is 10).
@@ -647,17 +648,22 @@ impl UserspaceKernelBoundary for NoBoundary {
     }
 }
 
-/// A chip with no MPU and no interrupts.
+/// A chip with no MPU; its only interrupt source is the fake alarm.
 pub struct FakeChip {
     boundary: NoBoundary,
+    pub alarm: Option<&'static FakeAlarm>,
 }
 
 impl Chip for FakeChip {
     type MPU = ();
     type UserspaceKernelBoundary = NoBoundary;
-    fn service_pending_interrupts(&self) {}
+    fn service_pending_interrupts(&self) {
+        if let Some(a) = self.alarm {
+            a.service();
+        }
+    }
     fn has_pending_interrupts(&self) -> bool {
-        false
+        self.alarm.is_some_and(|a| a.pending())
     }
     fn mpu(&self) -> &Self::MPU {
         &()
@@ -760,6 +766,16 @@ pub fn boot(n: usize) -> Boot {
 impl Boot {
     /// Finishes the platform with its syscall drivers.
     pub fn with_drivers(self, list: Vec<(usize, &'static dyn SyscallDriver)>) -> World {
+        self.with_drivers_and_alarm(list, None)
+    }
+
+    /// Finishes the platform with its syscall drivers and an alarm whose
+    /// expiry the chip reports as an interrupt.
+    pub fn with_drivers_and_alarm(
+        self,
+        list: Vec<(usize, &'static dyn SyscallDriver)>,
+        alarm: Option<&'static FakeAlarm>,
+    ) -> World {
         World {
             kernel: self.kernel,
             procs: self.procs,
@@ -767,7 +783,7 @@ impl Boot {
                 drivers: Drivers { list },
                 scheduler: self.scheduler,
             },
-            chip: FakeChip { boundary: NoBoundary },
+            chip: FakeChip { boundary: NoBoundary, alarm },
         }
     }
 }
@@ -786,7 +802,8 @@ impl World {
     pub fn run(&self) {
         for _ in 0..10_000 {
             let busy = self.procs.iter().any(|p| p.ready())
-                || kernel::deferred_call::DeferredCall::has_tasks();
+                || kernel::deferred_call::DeferredCall::has_tasks()
+                || self.chip.has_pending_interrupts();
             if !busy {
                 return;
             }
@@ -816,6 +833,85 @@ impl World {
         let mut r = self.syscalls(p, vec![syscall]);
         assert_eq!(r.len(), 1, "expected one return value, got {r:?}");
         r.remove(0)
+    }
+
+    /// Advances the fake clock by `ms` milliseconds, one millisecond at a
+    /// time, running the kernel loop after each step (so alarms fire as
+    /// interrupts serviced by the kernel).
+    pub fn advance_ms(&self, ms: u64) {
+        let alarm = self.chip.alarm.expect("world has no alarm");
+        for _ in 0..ms {
+            alarm.now.set(alarm.now.get().wrapping_add(1));
+            self.run();
+        }
+    }
+}
+
+/// A 1 kHz, 32-bit alarm driven by the test.
+pub struct FakeAlarm {
+    pub now: Cell<u32>,
+    armed: Cell<Option<(u32, u32)>>,
+    client: Cell<Option<&'static dyn AlarmClient>>,
+    pub fired: Cell<usize>,
+}
+
+impl FakeAlarm {
+    pub fn new() -> &'static FakeAlarm {
+        Box::leak(Box::new(FakeAlarm {
+            now: Cell::new(0),
+            armed: Cell::new(None),
+            client: Cell::new(None),
+            fired: Cell::new(0),
+        }))
+    }
+    fn pending(&self) -> bool {
+        match self.armed.get() {
+            Some((reference, dt)) => self.now.get().wrapping_sub(reference) >= dt,
+            None => false,
+        }
+    }
+    fn service(&self) {
+        if self.pending() {
+            self.armed.set(None);
+            self.fired.set(self.fired.get() + 1);
+            if let Some(c) = self.client.get() {
+                c.alarm();
+            }
+        }
+    }
+}
+
+impl Time for FakeAlarm {
+    type Frequency = Freq1KHz;
+    type Ticks = Ticks32;
+    fn now(&self) -> Ticks32 {
+        Ticks32::from(self.now.get())
+    }
+}
+
+impl<'a> Alarm<'a> for FakeAlarm {
+    fn set_alarm_client(&self, client: &'a dyn AlarmClient) {
+        // SAFETY: the tests only ever pass 'static clients (leaked capsules);
+        // the lifetime is erased to store it in this 'static fake.
+        let client: &'static dyn AlarmClient = unsafe { core::mem::transmute(client) };
+        self.client.set(Some(client));
+    }
+    fn set_alarm(&self, reference: Ticks32, dt: Ticks32) {
+        self.armed.set(Some((reference.into_u32(), dt.into_u32())));
+    }
+    fn get_alarm(&self) -> Ticks32 {
+        let (r, d) = self.armed.get().unwrap_or((0, 0));
+        Ticks32::from(r.wrapping_add(d))
+    }
+    fn disarm(&self) -> Result<(), ErrorCode> {
+        self.armed.set(None);
+        Ok(())
+    }
+    fn is_armed(&self) -> bool {
+        self.armed.get().is_some()
+    }
+    fn minimum_dt(&self) -> Ticks32 {
+        Ticks32::from(1)
     }
 }
 

@@ -1,0 +1,227 @@
+//! Load and run through the real kernel syscall path.
+mod common;
+mod harness;
+
+use common::*;
+use harness::lock;
+use kernel::syscall::SyscallReturn;
+use kernel::ErrorCode;
+
+#[test]
+fn load_and_run_returns_r0() {
+    let _g = lock();
+    let fx = setup(1);
+    assert!(is_ok(fx.cmd(0, 0, 0, 0)), "command 0 exists");
+    let id = fx.load_ok(0, &ret42());
+    assert_ne!(id, 0);
+    assert!(id < 0x10000);
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(u64_of(r), 42);
+    assert_eq!(pair_of(fx.cmd(0, 11, 0, 0)), (0, 0), "last load succeeded");
+}
+
+#[test]
+fn context_is_copied_in_and_back() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &ctx_increment());
+    let (r, after) = fx.run(0, id, &41u32.to_le_bytes(), 0);
+    assert_eq!(u64_of(r), 42);
+    assert_eq!(after, 42u32.to_le_bytes());
+    let (r, after) = fx.run(0, id, &after, 0);
+    assert_eq!(u64_of(r), 43);
+    assert_eq!(after, 43u32.to_le_bytes());
+}
+
+#[test]
+fn context_larger_than_limit_is_size_and_runs_nothing() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &ctx_increment());
+    let big = vec![7u8; CONTEXT + 1];
+    let (r, after) = fx.run(0, id, &big, 0);
+    assert_eq!(err_of(r), ErrorCode::SIZE);
+    assert_eq!(after, big, "context untouched");
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 3)), (0, 0), "no run counted");
+}
+
+#[test]
+fn run_without_context_gives_empty_context() {
+    let _g = lock();
+    let fx = setup(1);
+    // Reading the context without one is a memory fault.
+    let id = fx.load_ok(0, &ctx_increment());
+    let r = fx.cmd(0, 3, id, 0);
+    assert_eq!(err_of(r), ErrorCode::FAIL);
+    let (kind, pc) = pair_of(fx.cmd(0, 7, id, 2));
+    assert_eq!((kind, pc), (2, 0), "memory fault at pc 0");
+}
+
+#[test]
+fn loaded_copy_cannot_be_changed_by_the_process() {
+    let _g = lock();
+    let fx = setup(1);
+    let img = ret42();
+    let id = fx.load_ok(0, &img);
+    // The app scribbles over its buffer (still shared) after loading.
+    let mut evil = img.clone();
+    let n = evil.len();
+    for b in evil[n - 24..].iter_mut() {
+        *b = 0xFF;
+    }
+    fx.w.procs[0].write_ram(IMAGE_AT, &evil);
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(u64_of(r), 42, "the verified copy runs");
+}
+
+#[test]
+fn data_region_persists_between_runs() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &data_counter());
+    for expect in 1..=3 {
+        let (r, _) = fx.run(0, id, &[], 0);
+        assert_eq!(u64_of(r), expect);
+    }
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 3)), (3, 0));
+    assert_eq!(u64_of(fx.cmd(0, 7, id, 1)), 3);
+}
+
+#[test]
+fn fuel_exhaustion_is_cancel_and_recorded() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &endless());
+    let (r, _) = fx.run(0, id, &[], 10);
+    assert_eq!(err_of(r), ErrorCode::CANCEL);
+    let (kind, pc) = pair_of(fx.cmd(0, 7, id, 2));
+    assert_eq!(kind, 1, "out of fuel");
+    assert_eq!(pc, 1);
+    let (last, total) = pair_of(fx.cmd(0, 7, id, 4));
+    assert!(last >= 10 && last <= 20, "about fuel+1 instructions, got {last}");
+    assert_eq!(total, last);
+    // The kernel keeps working: another container runs fine.
+    let id2 = fx.load_ok(0, &ret42());
+    assert_eq!(u64_of(fx.run(0, id2, &[], 0).0), 42);
+}
+
+#[test]
+fn fuel_above_board_maximum_is_lowered() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &endless());
+    let (r, _) = fx.run(0, id, &[], usize::MAX);
+    assert_eq!(err_of(r), ErrorCode::CANCEL);
+    let (last, _) = pair_of(fx.cmd(0, 7, id, 4));
+    let max = limits().max_fuel;
+    assert!(last > max && last <= max + 10, "ran with the maximum fuel ({last})");
+}
+
+#[test]
+fn memory_fault_is_fail_with_kind_and_pc() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &null_load());
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(err_of(r), ErrorCode::FAIL);
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 2)), (2, 1));
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 3)), (1, 1));
+}
+
+#[test]
+fn unknown_helper_faults() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &unknown_helper());
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(err_of(r), ErrorCode::FAIL);
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 2)), (3, 0));
+}
+
+#[test]
+fn async_run_reports_result_by_upcall() {
+    let _g = lock();
+    let fx = setup(1);
+    fx.subscribe_all(0);
+    let id = fx.load_ok(0, &ctx_increment());
+    fx.share_context(0, &9u32.to_le_bytes());
+    // Command returns at once; the run happens from the deferred call.
+    assert!(is_ok(fx.cmd(0, 4, id, 0)));
+    let up = fx.upcalls(0);
+    assert_eq!(up, vec![(0, (id, 10, 0))]);
+    assert_eq!(fx.w.procs[0].read_ram(CONTEXT_AT, 4), 10u32.to_le_bytes());
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 0)), (0, 0), "idle again");
+}
+
+#[test]
+fn async_run_fault_reports_fault_upcall() {
+    let _g = lock();
+    let fx = setup(1);
+    fx.subscribe_all(0);
+    let id = fx.load_ok(0, &endless());
+    assert!(is_ok(fx.cmd(0, 4, id, 5)));
+    let up = fx.upcalls(0);
+    assert_eq!(up, vec![(2, (id, 1, 1))]);
+}
+
+#[test]
+fn async_run_completes_before_the_next_syscall() {
+    // Tock's kernel loop preempts the process as soon as a deferred call is
+    // pending, so the queued run happens before the app's next syscall: the
+    // app never observes the pending state through a second command.
+    let _g = lock();
+    let fx = setup(1);
+    fx.subscribe_all(0);
+    let id = fx.load_ok(0, &ret42());
+    let d = capsules_femto::DRIVER_NUM;
+    let r = fx.w.syscalls(
+        0,
+        vec![
+            harness::command(d, 4, id, 0),
+            harness::command(d, 7, id, 3),
+            harness::command(d, 4, id, 0),
+            harness::command(d, 2, id, 0),
+        ],
+    );
+    assert!(matches!(r[0], SyscallReturn::Success), "{r:?}");
+    assert!(matches!(r[1], SyscallReturn::SuccessU32U32(1, 0)), "ran once: {r:?}");
+    assert!(matches!(r[2], SyscallReturn::Success), "{r:?}");
+    assert!(matches!(r[3], SyscallReturn::Success), "unloaded after its run: {r:?}");
+    assert_eq!(fx.upcalls(0), vec![(0, (id, 42, 0)), (0, (id, 42, 0))]);
+}
+
+#[test]
+fn unload_then_id_is_stale_and_slot_reusable() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &ret42());
+    assert!(is_ok(fx.cmd(0, 2, id, 0)));
+    assert_eq!(err_of(fx.cmd(0, 3, id, 0)), ErrorCode::INVAL);
+    assert_eq!(err_of(fx.cmd(0, 2, id, 0)), ErrorCode::INVAL);
+    let id2 = fx.load_ok(0, &ret42());
+    assert_ne!(id, id2, "a reloaded slot gets a new id");
+    assert_eq!(err_of(fx.cmd(0, 7, id, 0)), ErrorCode::INVAL);
+    assert_eq!(u64_of(fx.run(0, id2, &[], 0).0), 42);
+}
+
+#[test]
+fn slots_are_limited_per_process() {
+    let _g = lock();
+    let fx = setup(1);
+    let ids: Vec<usize> = (0..N).map(|_| fx.load_ok(0, &ret42())).collect();
+    assert_eq!(err_of(fx.load(0, &ret42())), ErrorCode::NOMEM);
+    assert_eq!(pair_of(fx.cmd(0, 11, 0, 0)), (6, 0));
+    for id in &ids {
+        assert_eq!(u64_of(fx.run(0, *id, &[], 0).0), 42, "existing containers unaffected");
+    }
+    assert_eq!(pair_of(fx.cmd(0, 10, 0, 0)), (N as u32, SLOT as u32));
+}
+
+#[test]
+fn info_size_reports_image_and_data() {
+    let _g = lock();
+    let fx = setup(1);
+    let img = data_counter();
+    let id = fx.load_ok(0, &img);
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 5)), (img.len() as u32, 8));
+}
