@@ -62,8 +62,11 @@ fn pack_summary(out: &Path, l: &Linked, size: usize) -> String {
     )
 }
 
-fn offset_in(whole: &[u8], part: &[u8]) -> usize {
-    (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize)
+/// Where `part` starts inside `whole`, if it is a sub-slice of it (an empty
+/// section the parser did not take from the image has no offset).
+fn offset_in(whole: &[u8], part: &[u8]) -> Option<usize> {
+    let off = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (off <= whole.len() && off + part.len() <= whole.len()).then_some(off)
 }
 
 fn json_str(s: &str) -> String {
@@ -124,7 +127,8 @@ pub fn describe(image: &Image<'_>, json: bool) -> String {
         let _ = writeln!(o, "  \"stack_size\": {},", image.stack_size());
         o.push_str("  \"sections\": {\n");
         for (n, s, _) in &sections {
-            let _ = writeln!(o, "    \"{n}\": {{ \"offset\": {}, \"size\": {} }},", offset_in(whole, s), s.len());
+            let off = offset_in(whole, s).map_or("null".to_string(), |x| x.to_string());
+            let _ = writeln!(o, "    \"{n}\": {{ \"offset\": {off}, \"size\": {} }},", s.len());
         }
         let _ = writeln!(o, "    \"bss\": {{ \"size\": {} }}", image.bss_len());
         o.push_str("  },\n");
@@ -153,7 +157,8 @@ pub fn describe(image: &Image<'_>, json: bool) -> String {
     let _ = writeln!(o, "stack:       {} bytes per frame", image.stack_size());
     let _ = writeln!(o, "sections:");
     for (n, s, _) in &sections {
-        let _ = writeln!(o, "  {n:<10} offset {:>6}  size {:>6}", offset_in(whole, s), s.len());
+        let off = offset_in(whole, s).map_or("-".to_string(), |x| x.to_string());
+        let _ = writeln!(o, "  {n:<10} offset {off:>6}  size {:>6}", s.len());
     }
     let _ = writeln!(o, "  {:<10} {:>13}  size {:>6}", "bss", "", image.bss_len());
     let _ = writeln!(o, "instructions: {}", image.text().len() / 8);
@@ -200,15 +205,13 @@ pub fn verify(path: &Path) -> Result<String, String> {
             p.len(),
             image.function_count()
         )),
-        Err(e) => Err(match e.pc() {
-            Some(pc) => format!("{}: rejected at pc {pc}: {e}", path.display()),
-            None => format!("{}: rejected: {e}", path.display()),
-        }),
+        // The error's text names the pc when there is one ("pc 3: ...").
+        Err(e) => Err(format!("{}: rejected by the verifier: {e}", path.display())),
     }
 }
 
 /// `femto asm`: assembles `src` (`-` = stdin) into an image (or raw bytes).
-pub fn asm(src: &Path, out: &Path, entry_name: &str, raw: bool, opts: &PackOptions) -> Result<String, String> {
+pub fn asm(src: &Path, out: &Path, entry_name: &str, raw: bool, verify: bool, opts: &PackOptions) -> Result<String, String> {
     let text = if src == Path::new("-") {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
@@ -227,7 +230,9 @@ pub fn asm(src: &Path, out: &Path, entry_name: &str, raw: bool, opts: &PackOptio
     let helpers = pack::helpers_called(&code);
     let sections = pack::Resolved { text: code, rodata: Vec::new(), data: Vec::new(), bss_len: 0 };
     let image = pack::encode(&sections, &[(entry_name.to_string(), 0)], &helpers, opts)?;
-    check_image(&image).map_err(|e| format!("{}: {e}", src.display()))?;
+    if verify {
+        check_image(&image).map_err(|e| format!("{}: {e} (use --no-verify to write it anyway)", src.display()))?;
+    }
     write(out, &image)?;
     Ok(format!("wrote {} ({} bytes, {} instructions)", out.display(), image.len(), sections.text.len() / 8))
 }

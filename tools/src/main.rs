@@ -166,6 +166,9 @@ struct AsmArgs {
     /// Write the raw instruction bytes instead of an image.
     #[arg(long)]
     raw: bool,
+    /// Skip the check that the program passes the device's verifier (to make test inputs for `femto verify`).
+    #[arg(long)]
+    no_verify: bool,
     #[command(flatten)]
     meta: MetaArgs,
 }
@@ -282,7 +285,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Asm(a) => {
             let opts = meta(&a.meta, &a.src);
-            println!("{}", cmd::asm(&a.src, &a.output, &a.entry_name, a.raw, &opts)?);
+            println!("{}", cmd::asm(&a.src, &a.output, &a.entry_name, a.raw, !a.no_verify, &opts)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(a) => {

@@ -211,10 +211,7 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<bool, String> {
             Ok(r0) => println!("r0 = {} ({r0:#x})", *r0 as i64),
             Err(e) => {
                 all_ok = false;
-                match e.pc() {
-                    Some(pc) => println!("fault at pc {pc}: {e}"),
-                    None => println!("fault: {e}"),
-                }
+                println!("fault: {e}");
             }
         }
         println!("instructions executed: {}", tracer.insns);

@@ -1,0 +1,3 @@
+    mov %r0, 1
+    frobnicate %r1
+    exit
