@@ -12,6 +12,8 @@
 #[cfg(target_os = "none")]
 pub mod mark;
 #[cfg(target_os = "none")]
+pub mod probe;
+#[cfg(target_os = "none")]
 pub mod rt;
 #[cfg(target_os = "none")]
 pub mod semihosting;

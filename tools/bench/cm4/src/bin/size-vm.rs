@@ -7,11 +7,11 @@
 
 #[cfg(target_os = "none")]
 mod probe {
-    use core::fmt::Write;
     use core::hint::black_box;
     use core::mem::size_of;
 
-    use femto_bench_cm4::semihosting::{exit, Writer};
+    use femto_bench_cm4::probe;
+    use femto_bench_cm4::semihosting::exit;
     use femto_bench_programs as programs;
     use femto_vm::{helpers, Error, Helpers, Image, Memory, Program, Region};
 
@@ -23,41 +23,6 @@ mod probe {
                 _ => Err(helpers::unknown(id)),
             }
         }
-    }
-
-    /// Bytes below the stack pointer that `paint` fills and `used` scans.
-    const PAINT: usize = 16 * 1024;
-    const PATTERN: u32 = 0xdead_beef;
-
-    fn sp() -> usize {
-        let sp: usize;
-        // SAFETY: reads the stack pointer into a register; no memory access.
-        unsafe { core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack)) };
-        sp
-    }
-
-    /// Fills `PAINT` bytes below `top` (leaving this function's own frame,
-    /// which lies within 256 bytes below the caller's stack pointer, alone).
-    #[inline(never)]
-    fn paint(top: usize) {
-        let mut p = top - PAINT;
-        while p < top {
-            // SAFETY: [top - PAINT, top) is unused stack below the caller's
-            // frame and above the end of RAM's `.bss` (16 KiB of a 4 MiB RAM).
-            unsafe { core::ptr::write_volatile(p as *mut u32, PATTERN) };
-            p += 4;
-        }
-    }
-
-    /// Bytes of [top - PAINT, top) overwritten since `paint(top)`.
-    #[inline(never)]
-    fn used(top: usize) -> usize {
-        let mut p = top - PAINT;
-        // SAFETY: same region as `paint`; reading it has no effect.
-        while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == PATTERN {
-            p += 4;
-        }
-        top - p
     }
 
     #[inline(never)]
@@ -113,17 +78,24 @@ mod probe {
         let mut ctx = [0u8; 16];
         let mut stack = [0u8; 512];
         let mut data = [0u8; 64];
-        let top = sp() - 256;
-        paint(top);
+        let top = probe::sp() - 256;
+        probe::paint(top);
         let r = load_and_run(image, text, &mut ctx, &mut stack, &mut data);
-        let stack_used = used(top);
-        let mut out = Writer::new();
-        let _ = writeln!(out, "result {r:#x}");
-        let _ = writeln!(out, "sizeof Memory {}", size_of::<Memory<'_>>());
-        let _ = writeln!(out, "sizeof Program {}", size_of::<Program<'_>>());
-        let _ = writeln!(out, "sizeof Image {}", size_of::<Image<'_>>());
-        let _ = writeln!(out, "stack load_and_run {stack_used}");
-        drop(out);
+        // The capsule's per-container record without its image/data bytes
+        // (`Slot<0>`), and a process's state with no slot and no stack.
+        type Slot0 = capsules_femto::state::Slot<0>;
+        type Proc0 = capsules_femto::state::ProcessState<0, 0, 0>;
+        probe::report(
+            r,
+            &[
+                ("stack", "load_and_run", probe::used(top)),
+                ("sizeof", "Memory", size_of::<Memory<'_>>()),
+                ("sizeof", "Program", size_of::<Program<'_>>()),
+                ("sizeof", "Image", size_of::<Image<'_>>()),
+                ("sizeof", "Slot0", size_of::<Slot0>()),
+                ("sizeof", "ProcessState000", size_of::<Proc0>()),
+            ],
+        );
         // The empty image fails to parse (status 2); the raw run yields the checksum.
         exit(r == (u64::from(programs::FLETCHER32_EXPECTED) ^ 2))
     }
