@@ -60,6 +60,11 @@ pub struct VerifierConfig<'a> {
     pub allow_callx: bool,
     /// Stack bytes per call frame, multiple of 8 and > 0 (recorded in the [`Program`]).
     pub stack_frame_size: u32,
+    /// Reject shift immediates outside `0..32` (ALU) / `0..64` (ALU64) with
+    /// [`Error::ShiftOutOfRange`] (default: true, the device policy). When
+    /// false, they are accepted and masked at run time (`imm & 31` / `imm & 63`)
+    /// as RFC 9669 defines; the bpf_conformance suite tests that behaviour.
+    pub reject_out_of_range_shifts: bool,
 }
 
 impl Default for VerifierConfig<'_> {
@@ -71,6 +76,7 @@ impl Default for VerifierConfig<'_> {
             rbf_pseudo_opcodes: false,
             allow_callx: true,
             stack_frame_size: DEFAULT_STACK_FRAME_SIZE,
+            reject_out_of_range_shifts: true,
         }
     }
 }
@@ -219,7 +225,10 @@ fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> 
                         false
                     } else {
                         let width = if is64 { 64 } else { 32 };
-                        if opcode & SRC_X == 0 && !(0..width).contains(&imm) {
+                        if opcode & SRC_X == 0
+                            && config.reject_out_of_range_shifts
+                            && !(0..width).contains(&imm)
+                        {
                             return Err(Error::ShiftOutOfRange { pc: pc32, imm });
                         }
                         true

@@ -228,3 +228,12 @@ fn every_valid_opcode_is_accepted() {
     prog.push(exit());
     assert_eq!(v(&prog), Ok(()));
 }
+
+#[test]
+fn out_of_range_shifts_can_be_allowed_and_are_then_masked() {
+    let cfg = VerifierConfig { reject_out_of_range_shifts: false, ..Default::default() };
+    let prog = [mov(0, 1), i(0x67, 0, 0, 0, 68), exit()];
+    assert_eq!(run_cfg(&prog, &mut [], 10, &cfg), Ok(16));
+    let prog = [mov(0, 1), i(0x64, 0, 0, 0, -1), exit()];
+    assert_eq!(run_cfg(&prog, &mut [], 10, &cfg), Ok(0x8000_0000));
+}
