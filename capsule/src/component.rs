@@ -57,7 +57,7 @@ macro_rules! femto_containers_component_static {
             capsules_core::virtualizers::virtual_alarm::VirtualMuxAlarm<'static, $A>
         );
         let femto = kernel::static_buf!(
-            $crate::component::FemtoContainersComponentType<$A, $N, $SLOT, $STACK>
+            $crate::component::FemtoContainersComponentType<$A, { $N }, { $SLOT }, { $STACK }>
         );
         let context = kernel::static_buf!([u8; $crate::component::CONTEXT_LEN]);
         (alarm, femto, context)
