@@ -906,6 +906,42 @@ mod tests {
         assert_eq!(one("jeq %r1, 0x80000000, +1").imm, i32::MIN);
     }
 
+    /// Property: mutated assembly (characters replaced, inserted, deleted) never panics the
+    /// assembler, and whatever assembles is a whole number of slots.
+    #[test]
+    fn mutated_source_never_panics() {
+        let base = "L: mov %r0, 1\nlddw %r1, 0x1122334455667788\nldxsh %r2, [%r10-2]\n\
+                    lock fetch add32 [%r10-4], %r3\njne32 %r0, 0xffffffff, L\ncall local L\n\
+                    movsx1664 %r1, %r2\nbswap32 %r1\nja32 +1\nstb [%r1+4], -1\nexit\n";
+        let alphabet: &[u8] = b"%r0123456789x+-[],: \n#abcdefjlmnoqsuwxyz.L";
+        let mut state = 0x2545f4914f6cdd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut b = base.as_bytes().to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (b.len() + 1);
+                let c = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 if at < b.len() => b[at] = c,
+                    1 => b.insert(at, c),
+                    _ if at < b.len() => {
+                        b.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            let text = String::from_utf8(b).unwrap();
+            if let Ok(v) = assemble(&text) {
+                assert_eq!(to_bytes(&v).len(), v.len() * INSN_SIZE);
+            }
+        }
+    }
+
     #[test]
     fn rejects_malformed_input_with_line_numbers() {
         let cases = [

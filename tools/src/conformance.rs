@@ -501,6 +501,35 @@ mod tests {
         assert!(parse_data("-- result\nzz\n").is_err());
     }
 
+    /// Property: mutated `.data` text and hex never panic the parsers.
+    #[test]
+    fn mutated_data_never_panics() {
+        let base = "# c\n-- asm\nmov %r0, 1\nexit\n-- raw\n0x00000001000000b7\n95 00 00 00 00 00 00 00\n-- mem\n01 02\n-- result\n0x1\n-- error\nx\n";
+        let alphabet: &[u8] = b"-# \n0123456789abcdefxz%r,[]";
+        let mut state = 0x9e3779b97f4a7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut b = base.as_bytes().to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (b.len() + 1);
+                let c = alphabet[(next() as usize) % alphabet.len()];
+                if next() % 2 == 0 && at < b.len() {
+                    b[at] = c;
+                } else {
+                    b.insert(at, c);
+                }
+            }
+            let text = String::from_utf8(b).unwrap();
+            let _ = parse_data(&text);
+            let _ = parse_hex(&text);
+        }
+    }
+
     #[test]
     fn parses_plugin_hex() {
         assert_eq!(parse_hex("b7 00 0x01\n aabb").unwrap(), vec![0xb7, 0, 1, 0xaa, 0xbb]);
