@@ -5,8 +5,22 @@ set -euo pipefail
 SIZE=${SIZE:-llvm-size}
 femto=$1 nofemto=$2 stock=$3
 
-# text data bss of one ELF (Berkeley format: the line after the header).
-sizes() { "$SIZE" -B "$1" | awk 'NR==2 {print $1, $2, $3}'; }
+# text data bss of one ELF, from its section list (SysV format), so that
+# the linker script's alignment padding (.storage up to a flash page) and the
+# app region placeholder (.apps) are not counted:
+#   text = code and read-only data in flash (.text, the exception handler
+#          sections, .ARM.exidx, .attributes)
+#   data = initialised RAM (.relocate; its initial values are in flash too)
+#   bss  = zeroed RAM (.sram) and the kernel stack (.stack)
+sizes() {
+    "$SIZE" -A "$1" | awk '
+        $1 ~ /^\.debug/ || $1 == ".stack_sizes" || $1 == ".comment" || $1 == ".ARM.attributes" { next }
+        $1 == ".storage" || $1 == ".apps" || $1 == "section" || $1 == "Total" || NF < 3 { next }
+        $1 == ".relocate" { data += $2; next }
+        $1 == ".sram" || $1 == ".stack" { bss += $2; next }
+        { text += $2 }
+        END { print text + 0, data + 0, bss + 0 }'
+}
 
 read -r ft fd fb < <(sizes "$femto")
 read -r nt nd nb < <(sizes "$nofemto")

@@ -1,4 +1,5 @@
-//! The drivers this board adds to the upstream nRF52840-DK configuration.
+//! The drivers this board adds to the upstream nRF52840-DK configuration:
+//! the femto-container capsule (0xA0000) and the temperature path.
 //!
 //! Temperature path. `nrf52840dk_lib::start()` already creates a userspace
 //! temperature driver (0x60000) directly on the nRF52840 TEMP peripheral, and
@@ -6,30 +7,66 @@
 //! `main` of our own, we stay on `start()` and rewire after it returns:
 //!
 //! ```text
-//! TEMP peripheral ──client──▶ temperature driver 0x60000 (ours) ──▶ apps
+//! TEMP peripheral ──▶ temperature hook (hook 2) ──▶ temperature driver 0x60000 (ours) ──▶ apps
+//!                       containers attached to hook 2 run on every reading,
+//!                       before any app sees it
+//! capsule's own RTC alarm ──▶ timer hook (hook 1)
 //! ```
 //!
 //! We create a new `capsules_extra::temperature::TemperatureSensor` for
-//! 0x60000 and make it the TEMP peripheral's client (that replaces the
-//! upstream driver as client); `Platform::with_driver` answers 0x60000 with
-//! ours, so the upstream driver is unreachable: it never gets a system call
-//! or a reading, and its grant is never allocated in any process. Its cost
-//! is its code and a few words of RAM.
+//! 0x60000 on top of the capsule's temperature hook layer, and the layer
+//! becomes the TEMP peripheral's client (replacing the upstream driver as
+//! client). `Platform::with_driver` answers 0x60000 with ours, so the
+//! upstream driver is unreachable: it never gets a system call or a reading,
+//! and its grant is never allocated in any process. Its cost is its code and
+//! a few words of RAM.
 //!
-//! Not yet done: the femto-container capsule and its hooks (timer,
-//! temperature between TEMP and 0x60000) are added here once the capsule
-//! crate provides `FemtoContainersComponent`.
+//! Without the cargo feature `femto` (used by `make size` to measure the
+//! capsule's cost) the same rewiring is done without the hook layer and
+//! without the capsule.
 
 use capsules_core::virtualizers::virtual_alarm::MuxAlarm;
 use kernel::component::Component;
 use nrf52840::interrupt_service::Nrf52840DefaultPeripherals;
 
-/// Userspace temperature driver on the nRF52840 TEMP peripheral.
-type TemperatureDriver =
-    components::temperature::TemperatureComponentType<nrf52840::temperature::Temp<'static>>;
+/// The RTC the alarms run on.
+type Rtc = nrf52840::rtc::Rtc<'static>;
+/// The nRF52840 TEMP peripheral.
+type Temp = nrf52840::temperature::Temp<'static>;
+
+#[cfg(feature = "femto")]
+mod sizes {
+    /// Containers per process.
+    pub const CONTAINERS_PER_PROCESS: usize = 4;
+    /// Bytes per container: the verified image copy plus its data region.
+    pub const CONTAINER_SLOT_BYTES: usize = 1024;
+    /// Bytes of the stack containers run on (one per process).
+    pub const CONTAINER_STACK_BYTES: usize = 1024;
+}
+
+/// The femto-containers capsule as this board sizes it.
+#[cfg(feature = "femto")]
+type Femto = capsules_femto::component::FemtoContainersComponentType<
+    Rtc,
+    { sizes::CONTAINERS_PER_PROCESS },
+    { sizes::CONTAINER_SLOT_BYTES },
+    { sizes::CONTAINER_STACK_BYTES },
+>;
+
+/// What the userspace temperature driver reads from.
+#[cfg(feature = "femto")]
+type Sensor = capsules_femto::temperature::FemtoTemperature<'static, Temp>;
+#[cfg(not(feature = "femto"))]
+type Sensor = Temp;
+
+/// Userspace temperature driver.
+type TemperatureDriver = components::temperature::TemperatureComponentType<Sensor>;
 
 /// The drivers added by this board, with their system call numbers.
 pub struct FemtoDrivers {
+    /// The femto-containers capsule (0xA0000).
+    #[cfg(feature = "femto")]
+    femto: &'static Femto,
     /// Temperature driver (0x60000).
     temperature: &'static TemperatureDriver,
 }
@@ -39,6 +76,8 @@ impl FemtoDrivers {
     /// caller then asks the upstream platform).
     pub fn lookup(&self, driver_num: usize) -> Option<&dyn kernel::syscall::SyscallDriver> {
         match driver_num {
+            #[cfg(feature = "femto")]
+            capsules_femto::DRIVER_NUM => Some(self.femto),
             capsules_extra::temperature::DRIVER_NUM => Some(self.temperature),
             _ => None,
         }
@@ -54,18 +93,50 @@ impl FemtoDrivers {
 pub unsafe fn setup(
     board_kernel: &'static kernel::Kernel,
     peripherals: &'static Nrf52840DefaultPeripherals<'static>,
-    _mux_alarm: &'static MuxAlarm<'static, nrf52840::rtc::Rtc<'static>>,
+    mux_alarm: &'static MuxAlarm<'static, Rtc>,
 ) -> FemtoDrivers {
-    // The component sets itself as the TEMP peripheral's client, replacing
-    // the driver created by `start()`.
+    let temp: &'static Temp = &peripherals.nrf52.temp;
+
+    #[cfg(feature = "femto")]
+    let (femto, sensor) = {
+        use capsules_femto::component::{
+            FemtoContainersComponent, FemtoTemperatureComponent, DEFAULT_HOOKS,
+        };
+        let femto = FemtoContainersComponent::new(
+            board_kernel,
+            capsules_femto::DRIVER_NUM,
+            mux_alarm,
+            &DEFAULT_HOOKS,
+        )
+        .finalize(capsules_femto::femto_containers_component_static!(
+            Rtc,
+            sizes::CONTAINERS_PER_PROCESS,
+            sizes::CONTAINER_SLOT_BYTES,
+            sizes::CONTAINER_STACK_BYTES
+        ));
+        // The hook layer makes itself TEMP's client.
+        let hooked = FemtoTemperatureComponent::new(temp, femto)
+            .finalize(capsules_femto::femto_temperature_component_static!(Temp));
+        (femto, hooked)
+    };
+    #[cfg(not(feature = "femto"))]
+    let sensor = {
+        let _ = mux_alarm;
+        temp
+    };
+
+    // Makes itself the client of `sensor` (the hook layer, or TEMP itself
+    // without the capsule), replacing the driver created by `start()`.
     let temperature = components::temperature::TemperatureComponent::new(
         board_kernel,
         capsules_extra::temperature::DRIVER_NUM,
-        &peripherals.nrf52.temp,
+        sensor,
     )
-    .finalize(components::temperature_component_static!(
-        nrf52840::temperature::Temp
-    ));
+    .finalize(components::temperature_component_static!(Sensor));
 
-    FemtoDrivers { temperature }
+    FemtoDrivers {
+        #[cfg(feature = "femto")]
+        femto,
+        temperature,
+    }
 }
