@@ -101,16 +101,13 @@ pub fn run_traced<H: Helpers + ?Sized, T: Tracer + ?Sized>(
     }
     regs[10] = vaddr(REGION_STACK, stack_len as u32);
 
-    let mut state = State {
-        regs,
-        pc: entry,
-        fuel,
+    let mut calls = Calls {
         depth: 0,
         max_frames,
         frame_size: frame_size as u64,
         frames: [Frame::default(); MAX_CALL_FRAMES],
     };
-    execute(&mut state, program, memory, helpers, tracer)
+    execute(&mut regs, &mut calls, entry, fuel, program, memory, helpers, tracer)
 }
 
 /// Caller state saved by a BPF-to-BPF call.
@@ -121,13 +118,8 @@ struct Frame {
     fp: u64,
 }
 
-/// The machine state of one run.
-struct State {
-    /// r0..r10; entries 11..16 are padding so that a 4-bit register field
-    /// indexes the array without a bounds check.
-    regs: [u64; 16],
-    pc: usize,
-    fuel: u64,
+/// The BPF-to-BPF call stack of one run.
+struct Calls {
     depth: usize,
     max_frames: usize,
     frame_size: u64,
@@ -144,65 +136,96 @@ fn burn(fuel: &mut u64, pc: usize) -> Result<(), Error> {
     Ok(())
 }
 
-#[inline(always)]
+/// Calls helper `id` for the instruction at `pc`: r0 = helper(r1..r5).
+#[inline(never)]
 fn helper_call<H: Helpers + ?Sized>(
-    st: &mut State,
+    regs: &mut [u64; 16],
     program: &Program<'_>,
     memory: &mut Memory<'_>,
     helpers: &mut H,
     id: u32,
     pc: usize,
 ) -> Result<(), Error> {
-    burn(&mut st.fuel, pc)?;
     if !program.helpers.contains(id) {
         return Err(Error::HelperNotAllowed { pc: pc as u32, helper: id });
     }
-    let r = &st.regs;
-    let args = [r[1], r[2], r[3], r[4], r[5]];
-    st.regs[0] = helpers.call(id, args, memory).map_err(|e| e.at_pc(pc as u32))?;
+    let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
+    regs[0] = helpers.call(id, args, memory).map_err(|e| e.at_pc(pc as u32))?;
     Ok(())
 }
 
-/// The interpreter loop: fetch, decode the fields, dispatch on the opcode byte.
+/// The interpreter loop: fetch, dispatch on the opcode byte, decode in the arm.
+///
 /// The verifier has checked opcodes, registers and jump targets, so the loop
 /// only masks register numbers (a 16-entry register file needs no bounds
-/// check) and checks the pc against the text (one compare).
+/// check) and checks the pc against the text (one compare). Each arm decodes
+/// just the fields it uses, so that the common path of every instruction is
+/// short.
+#[allow(clippy::too_many_arguments)]
 fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
-    st: &mut State,
+    regs: &mut [u64; 16],
+    calls: &mut Calls,
+    entry: usize,
+    mut fuel: u64,
     program: &Program<'_>,
     memory: &mut Memory<'_>,
     helpers: &mut H,
     tracer: &mut T,
 ) -> Result<u64, Error> {
     let text = program.text;
-    let mut pc = st.pc;
-    let mut fuel = st.fuel;
-    let mut regs = st.regs;
+    let mut pc = entry;
     loop {
         let at = pc.wrapping_mul(isa::INSN_SIZE);
         let Some(b) = text.get(at..at.wrapping_add(isa::INSN_SIZE)).and_then(|s| s.first_chunk::<8>())
         else {
             return Err(Error::PcOutOfBounds { pc: pc as u32 });
         };
-        tracer.step(pc, b, &regs);
+        tracer.step(pc, b, regs);
         let op = b[0];
-        let dst = (b[1] & 0x0f) as usize;
-        let src = (b[1] >> 4) as usize;
-        let off = i16::from_le_bytes([b[2], b[3]]);
-        let imm = i32::from_le_bytes([b[4], b[5], b[6], b[7]]);
         let this = pc;
         pc = pc.wrapping_add(1);
 
-        // Effective address of a load/store.
-        macro_rules! addr {
-            ($base:expr) => {
-                ($base).wrapping_add(off as i64 as u64)
+        // Field decoders (the register fields are masked to 4 bits).
+        macro_rules! dst {
+            () => {
+                (b[1] & 0x0f) as usize
             };
         }
-        macro_rules! fault {
-            ($e:expr) => {
-                ($e).map_err(|e: Error| e.at_pc(this as u32))?
+        macro_rules! src {
+            () => {
+                (b[1] >> 4) as usize
             };
+        }
+        macro_rules! off {
+            () => {
+                i16::from_le_bytes([b[2], b[3]])
+            };
+        }
+        macro_rules! imm {
+            () => {
+                i32::from_le_bytes([b[4], b[5], b[6], b[7]])
+            };
+        }
+        // ALU: dst = f(dst, operand); 32-bit results are zero-extended.
+        macro_rules! alu64 {
+            (K, $f:expr) => {{
+                let d = dst!();
+                regs[d] = $f(regs[d], imm!() as i64 as u64);
+            }};
+            (X, $f:expr) => {{
+                let d = dst!();
+                regs[d] = $f(regs[d], regs[src!()]);
+            }};
+        }
+        macro_rules! alu32 {
+            (K, $f:expr) => {{
+                let d = dst!();
+                regs[d] = $f(regs[d] as u32, imm!() as u32) as u32 as u64;
+            }};
+            (X, $f:expr) => {{
+                let d = dst!();
+                regs[d] = $f(regs[d] as u32, regs[src!()] as u32) as u32 as u64;
+            }};
         }
         // A taken jump by `delta` slots (relative to the next instruction).
         macro_rules! jump {
@@ -211,152 +234,187 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
                 pc = pc.wrapping_add_signed(($delta) as isize);
             }};
         }
-        macro_rules! cond {
-            ($c:expr) => {
-                if $c {
-                    jump!(off)
+        macro_rules! jmp64 {
+            (K, $c:expr) => {
+                if $c(regs[dst!()], imm!() as i64 as u64) {
+                    jump!(off!())
+                }
+            };
+            (X, $c:expr) => {
+                if $c(regs[dst!()], regs[src!()]) {
+                    jump!(off!())
                 }
             };
         }
-        let d = regs[dst];
-        let s = regs[src];
-        let k64 = imm as i64 as u64;
-        let k32 = imm as u32;
+        macro_rules! jmp32 {
+            (K, $c:expr) => {
+                if $c(regs[dst!()] as u32, imm!() as u32) {
+                    jump!(off!())
+                }
+            };
+            (X, $c:expr) => {
+                if $c(regs[dst!()] as u32, regs[src!()] as u32) {
+                    jump!(off!())
+                }
+            };
+        }
+        // Loads and stores: address = base register + offset.
+        macro_rules! fault {
+            ($e:expr) => {
+                ($e).map_err(|e: Error| e.at_pc(this as u32))?
+            };
+        }
+        macro_rules! load {
+            ($n:literal, $t:ty, $ext:ty) => {{
+                let addr = regs[src!()].wrapping_add(off!() as i64 as u64);
+                let v = <$t>::from_le_bytes(fault!(memory.load::<$n>(addr)));
+                regs[dst!()] = v as $ext as u64;
+            }};
+        }
+        macro_rules! store {
+            ($n:literal, $v:expr) => {{
+                let addr = regs[dst!()].wrapping_add(off!() as i64 as u64);
+                let v = $v;
+                fault!(memory.store::<$n>(addr, v.to_le_bytes()));
+            }};
+        }
 
         match op {
-            // ---- ALU64 ----------------------------------------------------
-            0x07 => regs[dst] = d.wrapping_add(k64),
-            0x0f => regs[dst] = d.wrapping_add(s),
-            0x17 => regs[dst] = d.wrapping_sub(k64),
-            0x1f => regs[dst] = d.wrapping_sub(s),
-            0x27 => regs[dst] = d.wrapping_mul(k64),
-            0x2f => regs[dst] = d.wrapping_mul(s),
-            0x37 => regs[dst] = div64(d, k64, off),
-            0x3f => regs[dst] = div64(d, s, off),
-            0x47 => regs[dst] = d | k64,
-            0x4f => regs[dst] = d | s,
-            0x57 => regs[dst] = d & k64,
-            0x5f => regs[dst] = d & s,
-            0x67 => regs[dst] = d << (k32 & 63),
-            0x6f => regs[dst] = d << (s & 63),
-            0x77 => regs[dst] = d >> (k32 & 63),
-            0x7f => regs[dst] = d >> (s & 63),
-            0x87 => regs[dst] = (d as i64).wrapping_neg() as u64,
-            0x97 => regs[dst] = mod64(d, k64, off),
-            0x9f => regs[dst] = mod64(d, s, off),
-            0xa7 => regs[dst] = d ^ k64,
-            0xaf => regs[dst] = d ^ s,
-            0xb7 => regs[dst] = k64,
-            0xbf => {
-                regs[dst] = match off {
-                    8 => s as i8 as i64 as u64,
-                    16 => s as i16 as i64 as u64,
-                    32 => s as i32 as i64 as u64,
-                    _ => s,
-                }
+            // ---- ALU64 ----------------------------------------------------------
+            0x07 => alu64!(K, u64::wrapping_add),
+            0x0f => alu64!(X, u64::wrapping_add),
+            0x17 => alu64!(K, u64::wrapping_sub),
+            0x1f => alu64!(X, u64::wrapping_sub),
+            0x27 => alu64!(K, u64::wrapping_mul),
+            0x2f => alu64!(X, u64::wrapping_mul),
+            0x37 => alu64!(K, |d, s| div64(d, s, off!())),
+            0x3f => alu64!(X, |d, s| div64(d, s, off!())),
+            0x47 => alu64!(K, |d, s| d | s),
+            0x4f => alu64!(X, |d, s| d | s),
+            0x57 => alu64!(K, |d, s| d & s),
+            0x5f => alu64!(X, |d, s| d & s),
+            0x67 => alu64!(K, |d: u64, s: u64| d << (s & 63)),
+            0x6f => alu64!(X, |d: u64, s: u64| d << (s & 63)),
+            0x77 => alu64!(K, |d: u64, s: u64| d >> (s & 63)),
+            0x7f => alu64!(X, |d: u64, s: u64| d >> (s & 63)),
+            0x87 => alu64!(K, |d: u64, _| d.wrapping_neg()),
+            0x97 => alu64!(K, |d, s| mod64(d, s, off!())),
+            0x9f => alu64!(X, |d, s| mod64(d, s, off!())),
+            0xa7 => alu64!(K, |d, s| d ^ s),
+            0xaf => alu64!(X, |d, s| d ^ s),
+            0xb7 => alu64!(K, |_, s| s),
+            0xbf => alu64!(X, |_, s: u64| match off!() {
+                8 => s as i8 as i64 as u64,
+                16 => s as i16 as i64 as u64,
+                32 => s as i32 as i64 as u64,
+                _ => s,
+            }),
+            0xc7 => alu64!(K, |d: u64, s: u64| ((d as i64) >> (s & 63)) as u64),
+            0xcf => alu64!(X, |d: u64, s: u64| ((d as i64) >> (s & 63)) as u64),
+            0xd7 => {
+                let d = dst!();
+                regs[d] = bswap(regs[d], imm!(), this)?;
             }
-            0xc7 => regs[dst] = ((d as i64) >> (k32 & 63)) as u64,
-            0xcf => regs[dst] = ((d as i64) >> (s & 63)) as u64,
-            0xd7 => regs[dst] = bswap(d, imm, this)?,
 
-            // ---- ALU (32-bit; results are zero-extended) -------------------------
-            0x04 => regs[dst] = (d as u32).wrapping_add(k32) as u64,
-            0x0c => regs[dst] = (d as u32).wrapping_add(s as u32) as u64,
-            0x14 => regs[dst] = (d as u32).wrapping_sub(k32) as u64,
-            0x1c => regs[dst] = (d as u32).wrapping_sub(s as u32) as u64,
-            0x24 => regs[dst] = (d as u32).wrapping_mul(k32) as u64,
-            0x2c => regs[dst] = (d as u32).wrapping_mul(s as u32) as u64,
-            0x34 => regs[dst] = div32(d as u32, k32, off) as u64,
-            0x3c => regs[dst] = div32(d as u32, s as u32, off) as u64,
-            0x44 => regs[dst] = (d as u32 | k32) as u64,
-            0x4c => regs[dst] = (d as u32 | s as u32) as u64,
-            0x54 => regs[dst] = (d as u32 & k32) as u64,
-            0x5c => regs[dst] = (d as u32 & s as u32) as u64,
-            0x64 => regs[dst] = ((d as u32) << (k32 & 31)) as u64,
-            0x6c => regs[dst] = ((d as u32) << (s as u32 & 31)) as u64,
-            0x74 => regs[dst] = ((d as u32) >> (k32 & 31)) as u64,
-            0x7c => regs[dst] = ((d as u32) >> (s as u32 & 31)) as u64,
-            0x84 => regs[dst] = (d as u32).wrapping_neg() as u64,
-            0x94 => regs[dst] = mod32(d as u32, k32, off) as u64,
-            0x9c => regs[dst] = mod32(d as u32, s as u32, off) as u64,
-            0xa4 => regs[dst] = (d as u32 ^ k32) as u64,
-            0xac => regs[dst] = (d as u32 ^ s as u32) as u64,
-            0xb4 => regs[dst] = k32 as u64,
-            0xbc => {
-                regs[dst] = match off {
-                    8 => s as i8 as i32 as u32 as u64,
-                    16 => s as i16 as i32 as u32 as u64,
-                    _ => s as u32 as u64,
-                }
-            }
-            0xc4 => regs[dst] = ((d as i32) >> (k32 & 31)) as u32 as u64,
-            0xcc => regs[dst] = ((d as i32) >> (s as u32 & 31)) as u32 as u64,
+            // ---- ALU (32-bit; results are zero-extended) ------------------------------
+            0x04 => alu32!(K, u32::wrapping_add),
+            0x0c => alu32!(X, u32::wrapping_add),
+            0x14 => alu32!(K, u32::wrapping_sub),
+            0x1c => alu32!(X, u32::wrapping_sub),
+            0x24 => alu32!(K, u32::wrapping_mul),
+            0x2c => alu32!(X, u32::wrapping_mul),
+            0x34 => alu32!(K, |d, s| div32(d, s, off!())),
+            0x3c => alu32!(X, |d, s| div32(d, s, off!())),
+            0x44 => alu32!(K, |d, s| d | s),
+            0x4c => alu32!(X, |d, s| d | s),
+            0x54 => alu32!(K, |d, s| d & s),
+            0x5c => alu32!(X, |d, s| d & s),
+            0x64 => alu32!(K, |d: u32, s: u32| d << (s & 31)),
+            0x6c => alu32!(X, |d: u32, s: u32| d << (s & 31)),
+            0x74 => alu32!(K, |d: u32, s: u32| d >> (s & 31)),
+            0x7c => alu32!(X, |d: u32, s: u32| d >> (s & 31)),
+            0x84 => alu32!(K, |d: u32, _| d.wrapping_neg()),
+            0x94 => alu32!(K, |d, s| mod32(d, s, off!())),
+            0x9c => alu32!(X, |d, s| mod32(d, s, off!())),
+            0xa4 => alu32!(K, |d, s| d ^ s),
+            0xac => alu32!(X, |d, s| d ^ s),
+            0xb4 => alu32!(K, |_, s| s),
+            0xbc => alu32!(X, |_, s: u32| match off!() {
+                8 => s as i8 as i32 as u32,
+                16 => s as i16 as i32 as u32,
+                _ => s,
+            }),
+            0xc4 => alu32!(K, |d: u32, s: u32| ((d as i32) >> (s & 31)) as u32),
+            0xcc => alu32!(X, |d: u32, s: u32| ((d as i32) >> (s & 31)) as u32),
             0xd4 => {
-                regs[dst] = match imm {
-                    16 => d as u16 as u64,
-                    32 => d as u32 as u64,
-                    64 => d,
-                    _ => return Err(Error::InvalidImmediate { pc: this as u32, imm }),
+                let d = dst!();
+                regs[d] = match imm!() {
+                    16 => regs[d] as u16 as u64,
+                    32 => regs[d] as u32 as u64,
+                    64 => regs[d],
+                    imm => return Err(Error::InvalidImmediate { pc: this as u32, imm }),
                 }
             }
-            0xdc => regs[dst] = bswap(d, imm, this)?,
-
-            // ---- loads ---------------------------------------------------------------
-            0x61 => regs[dst] = u32::from_le_bytes(fault!(memory.load::<4>(addr!(s)))) as u64,
-            0x69 => regs[dst] = u16::from_le_bytes(fault!(memory.load::<2>(addr!(s)))) as u64,
-            0x71 => regs[dst] = u8::from_le_bytes(fault!(memory.load::<1>(addr!(s)))) as u64,
-            0x79 => regs[dst] = u64::from_le_bytes(fault!(memory.load::<8>(addr!(s)))),
-            0x81 => {
-                regs[dst] = i32::from_le_bytes(fault!(memory.load::<4>(addr!(s)))) as i64 as u64
+            0xdc => {
+                let d = dst!();
+                regs[d] = bswap(regs[d], imm!(), this)?;
             }
-            0x89 => {
-                regs[dst] = i16::from_le_bytes(fault!(memory.load::<2>(addr!(s)))) as i64 as u64
-            }
-            0x91 => regs[dst] = i8::from_le_bytes(fault!(memory.load::<1>(addr!(s)))) as i64 as u64,
 
-            // ---- stores -----------------------------------------------------------------
-            0x62 => fault!(memory.store::<4>(addr!(d), k32.to_le_bytes())),
-            0x6a => fault!(memory.store::<2>(addr!(d), (k32 as u16).to_le_bytes())),
-            0x72 => fault!(memory.store::<1>(addr!(d), (k32 as u8).to_le_bytes())),
-            0x7a => fault!(memory.store::<8>(addr!(d), k64.to_le_bytes())),
-            0x63 => fault!(memory.store::<4>(addr!(d), (s as u32).to_le_bytes())),
-            0x6b => fault!(memory.store::<2>(addr!(d), (s as u16).to_le_bytes())),
-            0x73 => fault!(memory.store::<1>(addr!(d), (s as u8).to_le_bytes())),
-            0x7b => fault!(memory.store::<8>(addr!(d), s.to_le_bytes())),
+            // ---- loads ------------------------------------------------------------------------
+            0x61 => load!(4, u32, u32),
+            0x69 => load!(2, u16, u16),
+            0x71 => load!(1, u8, u8),
+            0x79 => load!(8, u64, u64),
+            0x81 => load!(4, i32, i64),
+            0x89 => load!(2, i16, i64),
+            0x91 => load!(1, i8, i64),
 
-            // ---- atomics ----------------------------------------------------------------
+            // ---- stores -----------------------------------------------------------------------
+            0x62 => store!(4, imm!() as u32),
+            0x6a => store!(2, imm!() as u16),
+            0x72 => store!(1, imm!() as u8),
+            0x7a => store!(8, imm!() as i64 as u64),
+            0x63 => store!(4, regs[src!()] as u32),
+            0x6b => store!(2, regs[src!()] as u16),
+            0x73 => store!(1, regs[src!()] as u8),
+            0x7b => store!(8, regs[src!()]),
+
+            // ---- atomics ----------------------------------------------------------------------
             0xc3 => {
-                let cell = fault!(memory.cell_mut::<4>(addr!(d), Access::Atomic));
+                let (s, addr) = (src!(), regs[dst!()].wrapping_add(off!() as i64 as u64));
+                let cell = fault!(memory.cell_mut::<4>(addr, Access::Atomic));
                 let old = u32::from_le_bytes(*cell);
-                let (new, fetched) =
-                    atomic_op(old as u64, s as u32 as u64, regs[0] as u32 as u64, imm, this)?;
+                let operand = regs[s] as u32 as u64;
+                let (new, fetched) = atomic_op(old as u64, operand, regs[0] as u32 as u64, imm!(), this)?;
                 *cell = (new as u32).to_le_bytes();
                 match fetched {
                     Fetch::None => {}
-                    Fetch::Src => regs[src] = old as u64,
+                    Fetch::Src => regs[s] = old as u64,
                     Fetch::R0 => regs[0] = old as u64,
                 }
             }
             0xdb => {
-                let cell = fault!(memory.cell_mut::<8>(addr!(d), Access::Atomic));
+                let (s, addr) = (src!(), regs[dst!()].wrapping_add(off!() as i64 as u64));
+                let cell = fault!(memory.cell_mut::<8>(addr, Access::Atomic));
                 let old = u64::from_le_bytes(*cell);
-                let (new, fetched) = atomic_op(old, s, regs[0], imm, this)?;
+                let (new, fetched) = atomic_op(old, regs[s], regs[0], imm!(), this)?;
                 *cell = new.to_le_bytes();
                 match fetched {
                     Fetch::None => {}
-                    Fetch::Src => regs[src] = old,
+                    Fetch::Src => regs[s] = old,
                     Fetch::R0 => regs[0] = old,
                 }
             }
 
-            // ---- 64-bit immediate loads (two slots) ------------------------------------
+            // ---- 64-bit immediate loads (two slots) --------------------------------------------
             isa::OP_LDDW | isa::OP_LDDWD | isa::OP_LDDWR => {
                 let Some(hi) = isa::slot(text, pc) else {
                     return Err(Error::PcOutOfBounds { pc: pc as u32 });
                 };
-                let value = (k32 as u64) | ((u32::from_le_bytes([hi[4], hi[5], hi[6], hi[7]]) as u64) << 32);
+                let value =
+                    (imm!() as u32 as u64) | ((u32::from_le_bytes([hi[4], hi[5], hi[6], hi[7]]) as u64) << 32);
                 pc = pc.wrapping_add(1);
-                regs[dst] = match op {
+                regs[dst!()] = match op {
                     isa::OP_LDDW => value,
                     _ if !program.rbf_pseudo_opcodes => {
                         return Err(Error::UnknownOpcode { pc: this as u32, opcode: op })
@@ -366,112 +424,119 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
                 };
             }
 
-            // ---- JMP (64-bit compares) --------------------------------------------------
-            0x05 => jump!(off),
-            0x15 => cond!(d == k64),
-            0x1d => cond!(d == s),
-            0x25 => cond!(d > k64),
-            0x2d => cond!(d > s),
-            0x35 => cond!(d >= k64),
-            0x3d => cond!(d >= s),
-            0x45 => cond!(d & k64 != 0),
-            0x4d => cond!(d & s != 0),
-            0x55 => cond!(d != k64),
-            0x5d => cond!(d != s),
-            0x65 => cond!((d as i64) > (k64 as i64)),
-            0x6d => cond!((d as i64) > (s as i64)),
-            0x75 => cond!((d as i64) >= (k64 as i64)),
-            0x7d => cond!((d as i64) >= (s as i64)),
-            0xa5 => cond!(d < k64),
-            0xad => cond!(d < s),
-            0xb5 => cond!(d <= k64),
-            0xbd => cond!(d <= s),
-            0xc5 => cond!((d as i64) < (k64 as i64)),
-            0xcd => cond!((d as i64) < (s as i64)),
-            0xd5 => cond!((d as i64) <= (k64 as i64)),
-            0xdd => cond!((d as i64) <= (s as i64)),
+            // ---- JMP (64-bit compares) ------------------------------------------------------------
+            0x05 => jump!(off!()),
+            0x15 => jmp64!(K, |d, s| d == s),
+            0x1d => jmp64!(X, |d, s| d == s),
+            0x25 => jmp64!(K, |d, s| d > s),
+            0x2d => jmp64!(X, |d, s| d > s),
+            0x35 => jmp64!(K, |d, s| d >= s),
+            0x3d => jmp64!(X, |d, s| d >= s),
+            0x45 => jmp64!(K, |d: u64, s: u64| d & s != 0),
+            0x4d => jmp64!(X, |d: u64, s: u64| d & s != 0),
+            0x55 => jmp64!(K, |d, s| d != s),
+            0x5d => jmp64!(X, |d, s| d != s),
+            0x65 => jmp64!(K, |d: u64, s: u64| (d as i64) > (s as i64)),
+            0x6d => jmp64!(X, |d: u64, s: u64| (d as i64) > (s as i64)),
+            0x75 => jmp64!(K, |d: u64, s: u64| (d as i64) >= (s as i64)),
+            0x7d => jmp64!(X, |d: u64, s: u64| (d as i64) >= (s as i64)),
+            0xa5 => jmp64!(K, |d, s| d < s),
+            0xad => jmp64!(X, |d, s| d < s),
+            0xb5 => jmp64!(K, |d, s| d <= s),
+            0xbd => jmp64!(X, |d, s| d <= s),
+            0xc5 => jmp64!(K, |d: u64, s: u64| (d as i64) < (s as i64)),
+            0xcd => jmp64!(X, |d: u64, s: u64| (d as i64) < (s as i64)),
+            0xd5 => jmp64!(K, |d: u64, s: u64| (d as i64) <= (s as i64)),
+            0xdd => jmp64!(X, |d: u64, s: u64| (d as i64) <= (s as i64)),
 
-            // ---- JMP32 (32-bit compares) -------------------------------------------------
-            0x06 => jump!(imm),
-            0x16 => cond!(d as u32 == k32),
-            0x1e => cond!(d as u32 == s as u32),
-            0x26 => cond!(d as u32 > k32),
-            0x2e => cond!(d as u32 > s as u32),
-            0x36 => cond!(d as u32 >= k32),
-            0x3e => cond!(d as u32 >= s as u32),
-            0x46 => cond!(d as u32 & k32 != 0),
-            0x4e => cond!(d as u32 & s as u32 != 0),
-            0x56 => cond!(d as u32 != k32),
-            0x5e => cond!(d as u32 != s as u32),
-            0x66 => cond!((d as i32) > (k32 as i32)),
-            0x6e => cond!((d as i32) > (s as i32)),
-            0x76 => cond!((d as i32) >= (k32 as i32)),
-            0x7e => cond!((d as i32) >= (s as i32)),
-            0xa6 => cond!((d as u32) < k32),
-            0xae => cond!((d as u32) < s as u32),
-            0xb6 => cond!(d as u32 <= k32),
-            0xbe => cond!(d as u32 <= s as u32),
-            0xc6 => cond!((d as i32) < (k32 as i32)),
-            0xce => cond!((d as i32) < (s as i32)),
-            0xd6 => cond!((d as i32) <= (k32 as i32)),
-            0xde => cond!((d as i32) <= (s as i32)),
+            // ---- JMP32 (32-bit compares) ----------------------------------------------------------
+            0x06 => jump!(imm!()),
+            0x16 => jmp32!(K, |d, s| d == s),
+            0x1e => jmp32!(X, |d, s| d == s),
+            0x26 => jmp32!(K, |d, s| d > s),
+            0x2e => jmp32!(X, |d, s| d > s),
+            0x36 => jmp32!(K, |d, s| d >= s),
+            0x3e => jmp32!(X, |d, s| d >= s),
+            0x46 => jmp32!(K, |d: u32, s: u32| d & s != 0),
+            0x4e => jmp32!(X, |d: u32, s: u32| d & s != 0),
+            0x56 => jmp32!(K, |d, s| d != s),
+            0x5e => jmp32!(X, |d, s| d != s),
+            0x66 => jmp32!(K, |d: u32, s: u32| (d as i32) > (s as i32)),
+            0x6e => jmp32!(X, |d: u32, s: u32| (d as i32) > (s as i32)),
+            0x76 => jmp32!(K, |d: u32, s: u32| (d as i32) >= (s as i32)),
+            0x7e => jmp32!(X, |d: u32, s: u32| (d as i32) >= (s as i32)),
+            0xa6 => jmp32!(K, |d, s| d < s),
+            0xae => jmp32!(X, |d, s| d < s),
+            0xb6 => jmp32!(K, |d, s| d <= s),
+            0xbe => jmp32!(X, |d, s| d <= s),
+            0xc6 => jmp32!(K, |d: u32, s: u32| (d as i32) < (s as i32)),
+            0xce => jmp32!(X, |d: u32, s: u32| (d as i32) < (s as i32)),
+            0xd6 => jmp32!(K, |d: u32, s: u32| (d as i32) <= (s as i32)),
+            0xde => jmp32!(X, |d: u32, s: u32| (d as i32) <= (s as i32)),
 
-            // ---- calls and exit ----------------------------------------------------------------
-            isa::OP_CALL => match src as u8 {
+            // ---- calls and exit -------------------------------------------------------------------
+            isa::OP_CALL => match src!() as u8 {
                 isa::CALL_HELPER => {
-                    st.regs = regs;
-                    st.fuel = fuel;
-                    helper_call(st, program, memory, helpers, k32, this)?;
-                    regs = st.regs;
-                    fuel = st.fuel;
+                    burn(&mut fuel, this)?;
+                    helper_call(regs, program, memory, helpers, imm!() as u32, this)?;
                 }
                 isa::CALL_LOCAL => {
                     burn(&mut fuel, this)?;
-                    let depth = st.depth;
-                    if depth + 1 >= st.max_frames {
-                        return Err(Error::CallDepthExceeded { pc: this as u32, depth: depth as u32 + 1 });
-                    }
-                    let Some(frame) = st.frames.get_mut(depth) else {
-                        return Err(Error::CallDepthExceeded { pc: this as u32, depth: depth as u32 + 1 });
-                    };
-                    *frame = Frame { ret: pc, saved: [regs[6], regs[7], regs[8], regs[9]], fp: regs[10] };
-                    st.depth = depth + 1;
-                    regs[10] = regs[10].wrapping_sub(st.frame_size);
-                    pc = pc.wrapping_add_signed(imm as isize);
+                    local_call(calls, regs, this, pc)?;
+                    pc = pc.wrapping_add_signed(imm!() as isize);
                 }
                 _ => return Err(Error::UnknownOpcode { pc: this as u32, opcode: op }),
             },
             isa::OP_CALLX => {
                 // The helper number is the value of the dst register.
-                let id = match u32::try_from(d) {
-                    Ok(id) => id,
-                    Err(_) => return Err(Error::HelperNotAllowed { pc: this as u32, helper: d as u32 }),
+                let d = regs[dst!()];
+                let Ok(id) = u32::try_from(d) else {
+                    return Err(Error::HelperNotAllowed { pc: this as u32, helper: d as u32 });
                 };
-                st.regs = regs;
-                st.fuel = fuel;
-                helper_call(st, program, memory, helpers, id, this)?;
-                regs = st.regs;
-                fuel = st.fuel;
+                burn(&mut fuel, this)?;
+                helper_call(regs, program, memory, helpers, id, this)?;
             }
             isa::OP_EXIT => {
-                if st.depth == 0 {
-                    st.regs = regs;
-                    st.pc = this;
-                    st.fuel = fuel;
+                if calls.depth == 0 {
                     return Ok(regs[0]);
                 }
-                st.depth -= 1;
-                let Some(frame) = st.frames.get(st.depth) else {
-                    return Err(Error::PcOutOfBounds { pc: this as u32 });
-                };
-                regs[6..10].copy_from_slice(&frame.saved);
-                regs[10] = frame.fp;
-                pc = frame.ret;
+                pc = local_return(calls, regs, this)?;
             }
 
             _ => return Err(Error::UnknownOpcode { pc: this as u32, opcode: op }),
         }
     }
+}
+
+/// Enters a BPF-to-BPF call at `this`: saves r6–r9, r10 and the return pc,
+/// moves r10 down one frame.
+#[inline(never)]
+fn local_call(calls: &mut Calls, regs: &mut [u64; 16], this: usize, ret: usize) -> Result<(), Error> {
+    let depth = calls.depth;
+    let exceeded = Error::CallDepthExceeded { pc: this as u32, depth: depth as u32 + 1 };
+    if depth + 1 >= calls.max_frames {
+        return Err(exceeded);
+    }
+    let saved = Frame { ret, saved: [regs[6], regs[7], regs[8], regs[9]], fp: regs[10] };
+    let Some(frame) = calls.frames.get_mut(depth) else {
+        return Err(exceeded);
+    };
+    *frame = saved;
+    calls.depth = depth + 1;
+    regs[10] = regs[10].wrapping_sub(calls.frame_size);
+    Ok(())
+}
+
+/// Returns from a BPF-to-BPF call: restores r6–r9 and r10, gives the return pc.
+#[inline(never)]
+fn local_return(calls: &mut Calls, regs: &mut [u64; 16], this: usize) -> Result<usize, Error> {
+    calls.depth = calls.depth.wrapping_sub(1);
+    let Some(frame) = calls.frames.get(calls.depth) else {
+        return Err(Error::PcOutOfBounds { pc: this as u32 });
+    };
+    regs[6..10].copy_from_slice(&frame.saved);
+    regs[10] = frame.fp;
+    Ok(frame.ret)
 }
 
 /// What an atomic operation writes back to a register.
