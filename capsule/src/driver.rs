@@ -107,6 +107,8 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         console: &'a dyn Console,
         limits: Limits,
     ) -> Self {
+        // Container ids hold the slot index in 8 bits.
+        const { assert!(N >= 1 && N <= 255, "1 to 255 containers per process") };
         let hooks = hooks.get(..MAX_HOOKS).unwrap_or(hooks);
         let context_len = context.len();
         FemtoContainers {
