@@ -205,7 +205,6 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<bool, String> {
         let mut tracer = RunTracer { trace: trace_lines.as_deref(), insns: 0, fuel: 0, prev: None };
         let result = femto_vm::run_traced(&program, entry, &mut mem, &mut SimHelpers(&mut host), opts.fuel, &mut tracer);
         tracer.account(None);
-        drop(mem);
         let _ = std::io::stdout().flush();
         match &result {
             Ok(r0) => println!("r0 = {} ({r0:#x})", *r0 as i64),

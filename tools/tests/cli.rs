@@ -249,6 +249,21 @@ fn pack_links_functions_data_and_helpers() {
 }
 
 #[test]
+fn pack_resolves_calls_across_sections() {
+    if !clang_available() {
+        return;
+    }
+    let d = scratch("pack-calls");
+    container(&d, "calls");
+    // x = 2: 7x + 5x + 11x + (x + 1) = 49; any wrongly resolved call changes it.
+    let out = ok(&run_in(&d, &["run", "calls.fc", "--entry", "entry", "--ctx", "0200000000000000"]));
+    assert!(out.contains("r0 = 49 (0x31)"), "{out}");
+    assert!(out.contains("fuel used: 4 of"), "four calls: {out}");
+    let out = ok(&run_in(&d, &["run", "calls.fc", "--entry", "plus1", "--ctx", "00"]));
+    assert!(out.contains("r0 = 8589934593 (0x200000001)"), "plus1(r1 = context address): {out}");
+}
+
+#[test]
 fn pack_metadata_options() {
     if !clang_available() {
         return;
