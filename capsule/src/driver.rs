@@ -187,11 +187,15 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         ctx: Ctx<'_>,
         fuel: u64,
     ) -> Result<u64, (u32, u32)> {
-        let ProcessState { slots, stack, kv, .. } = app;
+        let ProcessState { slots, stack, kv, stack_owner, .. } = app;
         let Some(slot) = slots.get_mut(idx) else {
             return Err((fault::OTHER, 0));
         };
         let id = make_id(idx, slot.generation);
+        if *stack_owner != id {
+            stack.fill(0);
+            *stack_owner = id;
+        }
         let crate::state::Slot {
             bytes, image_len, data_off, data_len, entry, kv: kv_container, stats, ..
         } = slot;

@@ -104,6 +104,10 @@ pub struct ProcessState<const N: usize, const SLOT: usize, const STACK: usize> {
     pub kv: Kv<KV_PROCESS_ENTRIES>,
     /// Last load error `(kind, location)`.
     pub load_error: (u32, u32),
+    /// Id of the container that last ran on `stack` (0: none). The stack is
+    /// zeroed before another container runs on it, so containers of one
+    /// process cannot read each other's stack leftovers.
+    pub stack_owner: u16,
 }
 
 impl<const N: usize, const SLOT: usize, const STACK: usize> Default
@@ -115,6 +119,7 @@ impl<const N: usize, const SLOT: usize, const STACK: usize> Default
             stack: [0; STACK],
             kv: Kv::default(),
             load_error: (0, 0),
+            stack_owner: 0,
         }
     }
 }

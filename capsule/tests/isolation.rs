@@ -167,3 +167,16 @@ fn notify_with_a_full_queue_returns_ebusy() {
     assert_eq!(u64_of(fx.run(0, id, &[], 0).0) as i64, -16);
     assert_eq!(fx.upcalls(0).len(), harness::TASK_QUEUE_LEN);
 }
+
+#[test]
+fn containers_of_one_process_do_not_see_each_others_stack() {
+    let _g = lock();
+    let fx = setup(1);
+    // Writes a secret at r10-8 and returns it; the reader returns r10-8.
+    let writer = fx.load_ok(0, &Img::new(&[mov_imm(1, 0x5ec7e7), stxdw(10, 1, -8), ldxdw(0, 10, -8), exit()]).build());
+    let reader = fx.load_ok(0, &Img::new(&[ldxdw(0, 10, -8), exit()]).build());
+    assert_eq!(u64_of(fx.run(0, writer, &[], 0).0), 0x5ec7e7);
+    assert_eq!(u64_of(fx.run(0, reader, &[], 0).0), 0, "stack zeroed for another container");
+    // The same container keeps running on its own leftovers (no cost).
+    assert_eq!(u64_of(fx.run(0, writer, &[], 0).0), 0x5ec7e7);
+}
