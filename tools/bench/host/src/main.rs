@@ -115,27 +115,41 @@ struct Row {
     rbpf_ns_run: f64,
 }
 
-fn run_case(case: &Case) -> Result<Row, String> {
+/// Runs `case` once in each VM and checks both results; returns the
+/// number of eBPF instructions executed. Used by the benchmark and the tests.
+fn check_case(case: &Case) -> Result<u64, String> {
     let cfg = VerifierConfig { helpers: AllowList::Ids(&[]), ..VerifierConfig::default() };
     let program = verify(case.program, &cfg).map_err(|e| format!("{}: femto-vm verify: {e}", case.name))?;
+    let mut stack = vec![0u8; 512];
+    let mut ctx = case.femto_ctx.clone();
+    let mut counter = InsnCounter::default();
+    let mut mem = Memory::new();
+    mem.map_stack(&mut stack);
+    if !ctx.is_empty() {
+        mem.map_context_rw(&mut ctx);
+    }
+    let r = femto_vm::run_traced(&program, 0, &mut mem, &mut NoHelpers, FUEL, &mut counter)
+        .map_err(|e| format!("{}: femto-vm: {e}", case.name))?;
+    if r != case.expected {
+        return Err(format!("{}: femto-vm returned {r:#x}, expected {:#x}", case.name, case.expected));
+    }
+    let vm = rbpf::EbpfVmMbuff::new(Some(case.program)).map_err(|e| format!("{}: rbpf load: {e}", case.name))?;
+    let mut rctx = case.femto_ctx.clone();
+    (case.rbpf_fixup)(&mut rctx);
+    let r = vm.execute_program(&rctx, &[]).map_err(|e| format!("{}: rbpf: {e}", case.name))?;
+    if r != case.expected {
+        return Err(format!("{}: rbpf returned {r:#x}, expected {:#x}", case.name, case.expected));
+    }
+    Ok(counter.count)
+}
 
-    // femto-vm: count instructions once, check the result.
+fn run_case(case: &Case) -> Result<Row, String> {
+    let insns = check_case(case)?;
+    let cfg = VerifierConfig { helpers: AllowList::Ids(&[]), ..VerifierConfig::default() };
+    let program = verify(case.program, &cfg).map_err(|e| format!("{}: femto-vm verify: {e}", case.name))?;
     let mut stack = vec![0u8; 512];
     let mut ctx = case.femto_ctx.clone();
     let template = case.femto_ctx.clone();
-    let mut counter = InsnCounter::default();
-    {
-        let mut mem = Memory::new();
-        mem.map_stack(&mut stack);
-        if !ctx.is_empty() {
-            mem.map_context_rw(&mut ctx);
-        }
-        let r = femto_vm::run_traced(&program, 0, &mut mem, &mut NoHelpers, FUEL, &mut counter)
-            .map_err(|e| format!("{}: femto-vm: {e}", case.name))?;
-        if r != case.expected {
-            return Err(format!("{}: femto-vm returned {r:#x}, expected {:#x}", case.name, case.expected));
-        }
-    }
     let writes = case.writes_ctx;
     let mut femto = || -> u64 {
         if writes {
@@ -176,7 +190,7 @@ fn run_case(case: &Case) -> Result<Row, String> {
         fbest = fbest.min(batch(&mut femto, fi));
         rbest = rbest.min(batch(&mut rb, ri));
     }
-    Ok(Row { name: case.name, insns: counter.count, femto_ns_run: fbest, rbpf_ns_run: rbest })
+    Ok(Row { name: case.name, insns, femto_ns_run: fbest, rbpf_ns_run: rbest })
 }
 
 fn main() {
@@ -216,5 +230,24 @@ fn main() {
     }
     if failed {
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_vms_compute_the_expected_results() {
+        for case in cases() {
+            let insns = check_case(&case).unwrap();
+            assert!(insns > 0, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn loop_executes_the_documented_instruction_count() {
+        let case = cases().into_iter().find(|c| c.name == "loop").unwrap();
+        assert_eq!(check_case(&case).unwrap(), 3 * programs::LOOP_ITERATIONS + 3);
     }
 }
