@@ -90,7 +90,13 @@ impl<A: 'static + Alarm<'static>, const N: usize, const SLOT: usize, const STACK
         mux_alarm: &'static MuxAlarm<'static, A>,
         hooks: &'static [HookDescriptor],
     ) -> Self {
-        FemtoContainersComponent { board_kernel, driver_num, mux_alarm, hooks, limits: Limits::default() }
+        FemtoContainersComponent {
+            board_kernel,
+            driver_num,
+            mux_alarm,
+            hooks,
+            limits: Limits::default(),
+        }
     }
 
     /// Sets the fuel and print limits (default: [`Limits::default`]).

@@ -16,8 +16,8 @@ use crate::abi::{self, command, fault, info, load_error};
 use crate::console::Console;
 use crate::helpers::{KernelHelpers, Services};
 use crate::hooks::{
-    timer_context, FemtoHooks, HookArgument, HookDescriptor, HookOutcome, Policy,
-    MAX_HOOK_CONTEXT, MAX_HOOKS, TIMER_ID,
+    timer_context, FemtoHooks, HookArgument, HookDescriptor, HookOutcome, Policy, MAX_HOOKS,
+    MAX_HOOK_CONTEXT, TIMER_ID,
 };
 use crate::kv::{KvError, SharedKv};
 use crate::state::{make_id, ProcessState};
@@ -46,7 +46,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { default_fuel: 2_000, max_fuel: 20_000, prints_per_second: 10 }
+        Limits {
+            default_fuel: 2_000,
+            max_fuel: 20_000,
+            prints_per_second: 10,
+        }
     }
 }
 
@@ -66,13 +70,8 @@ type Source = u16;
 /// * `SLOT`: bytes per container for its image copy plus its data region;
 /// * `STACK`: bytes of the stack containers run on (one per process; at
 ///   least one frame of the image's frame size, default 512).
-pub struct FemtoContainers<
-    'a,
-    A: Alarm<'a>,
-    const N: usize,
-    const SLOT: usize,
-    const STACK: usize,
-> {
+pub struct FemtoContainers<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
+{
     apps: FemtoGrant<N, SLOT, STACK>,
     alarm: &'a A,
     hooks: &'a [HookDescriptor],
@@ -187,7 +186,13 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         ctx: Ctx<'_>,
         fuel: u64,
     ) -> Result<u64, (u32, u32)> {
-        let ProcessState { slots, stack, kv, stack_owner, .. } = app;
+        let ProcessState {
+            slots,
+            stack,
+            kv,
+            stack_owner,
+            ..
+        } = app;
         let Some(slot) = slots.get_mut(idx) else {
             return Err((fault::OTHER, 0));
         };
@@ -197,7 +202,14 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             *stack_owner = id;
         }
         let crate::state::Slot {
-            bytes, image_len, data_off, data_len, entry, kv: kv_container, stats, ..
+            bytes,
+            image_len,
+            data_off,
+            data_len,
+            entry,
+            kv: kv_container,
+            stats,
+            ..
         } = slot;
         let mut counter = InsnCounter::default();
         let result = (|| {
@@ -233,8 +245,15 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 kv_process: kv,
                 kernel_data,
             };
-            femto_vm::run_traced(&program, *entry, &mut memory, &mut helpers, fuel, &mut counter)
-                .map_err(|e| abi::fault_of(&e))
+            femto_vm::run_traced(
+                &program,
+                *entry,
+                &mut memory,
+                &mut helpers,
+                fuel,
+                &mut counter,
+            )
+            .map_err(|e| abi::fault_of(&e))
         })();
         stats.runs = stats.runs.saturating_add(1);
         stats.last_insns = u32::try_from(counter.count).unwrap_or(u32::MAX);
@@ -255,8 +274,10 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         // A full upcall queue drops the upcall (Tock counts it); nothing else
         // to do here.
         let _ = match r {
-            Ok(v) => kernel_data
-                .schedule_upcall(abi::upcall::RESULT, (tag, v as u32 as usize, (v >> 32) as u32 as usize)),
+            Ok(v) => kernel_data.schedule_upcall(
+                abi::upcall::RESULT,
+                (tag, v as u32 as usize, (v >> 32) as u32 as usize),
+            ),
             Err((kind, pc)) => {
                 kernel_data.schedule_upcall(abi::upcall::FAULT, (tag, kind as usize, pc as usize))
             }
@@ -338,15 +359,21 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         if len > SLOT {
             return Err((ErrorCode::SIZE, load_error::TOO_LARGE, len as u32));
         }
-        let idx = app
+        let idx = app.slots.iter().position(|s| !s.used).ok_or((
+            ErrorCode::NOMEM,
+            load_error::NO_SLOT,
+            0,
+        ))?;
+        let slot = app
             .slots
-            .iter()
-            .position(|s| !s.used)
+            .get_mut(idx)
             .ok_or((ErrorCode::NOMEM, load_error::NO_SLOT, 0))?;
-        let slot = app.slots.get_mut(idx).ok_or((ErrorCode::NOMEM, load_error::NO_SLOT, 0))?;
         // Copy first, then parse and verify the kernel's copy: what runs is
         // exactly what was verified, whatever the process does later.
-        let dst = slot.bytes.get_mut(..len).ok_or((ErrorCode::SIZE, load_error::TOO_LARGE, 0))?;
+        let dst = slot
+            .bytes
+            .get_mut(..len)
+            .ok_or((ErrorCode::SIZE, load_error::TOO_LARGE, 0))?;
         buffer
             .enter(|s| s.copy_to_slice_or_err(dst))
             .map_err(|_| (ErrorCode::RESERVE, load_error::NO_IMAGE, 0))?
@@ -539,7 +566,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             let s = &slot.stats;
             match field {
                 info::STATE => CommandReturn::success_u32_u32(
-                    if slot.pending.is_some() { abi::state::PENDING } else { abi::state::IDLE },
+                    if slot.pending.is_some() {
+                        abi::state::PENDING
+                    } else {
+                        abi::state::IDLE
+                    },
                     slot.hooks,
                 ),
                 info::LAST_RESULT => CommandReturn::success_u64(s.last_result),
@@ -619,7 +650,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         if let Some(tidx) = self.hook_index(TIMER_ID as usize) {
             for pg in self.apps.iter() {
                 let _ = pg.try_enter(|app, _| {
-                    for slot in app.slots.iter().filter(|s| s.used && s.hooks & (1 << tidx) != 0) {
+                    for slot in app
+                        .slots
+                        .iter()
+                        .filter(|s| s.used && s.hooks & (1 << tidx) != 0)
+                    {
                         let due = slot.timer.next_due_ms;
                         earliest = Some(earliest.map_or(due, |e| e.min(due)));
                     }
@@ -644,28 +679,38 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
 
     /// Runs the timer attachments that are due.
     fn fire_timer(&self) {
-        let Some(tidx) = self.hook_index(TIMER_ID as usize) else { return };
-        let Some(hook) = self.hooks.get(tidx).copied() else { return };
+        let Some(tidx) = self.hook_index(TIMER_ID as usize) else {
+            return;
+        };
+        let Some(hook) = self.hooks.get(tidx).copied() else {
+            return;
+        };
         let now = self.now_ms();
         for pg in self.apps.iter() {
             let _ = pg.try_enter(|app, kernel_data| {
                 for idx in 0..N {
-                    let Some(slot) = app.slots.get_mut(idx) else { break };
+                    let Some(slot) = app.slots.get_mut(idx) else {
+                        break;
+                    };
                     if !slot.used || slot.hooks & (1 << tidx) == 0 || slot.timer.next_due_ms > now {
                         continue;
                     }
                     let t = slot.timer;
                     let id = make_id(idx, slot.generation);
                     let ctx = timer_context(now, t.period_ms, t.count);
-                    let r = self.run_slot(app, idx, Some(kernel_data), Ctx::Ro(&ctx), hook.fuel as u64);
+                    let r =
+                        self.run_slot(app, idx, Some(kernel_data), Ctx::Ro(&ctx), hook.fuel as u64);
                     Self::report(kernel_data, id, hook.id, r);
                     if let Some(slot) = app.slots.get_mut(idx) {
                         slot.timer.count = t.count.saturating_add(1);
                         let period = t.period_ms.max(1) as u64;
                         let next = t.next_due_ms.saturating_add(period);
                         // If the kernel fell behind, skip missed periods.
-                        slot.timer.next_due_ms =
-                            if next <= now { now.saturating_add(period) } else { next };
+                        slot.timer.next_due_ms = if next <= now {
+                            now.saturating_add(period)
+                        } else {
+                            next
+                        };
                     }
                 }
             });
@@ -681,7 +726,9 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         for pg in self.apps.iter() {
             let _ = pg.try_enter(|app, kernel_data| {
                 for idx in 0..N {
-                    let Some(slot) = app.slots.get(idx) else { break };
+                    let Some(slot) = app.slots.get(idx) else {
+                        break;
+                    };
                     if !slot.used || slot.hooks & (1 << hidx) == 0 {
                         continue;
                     }
@@ -692,15 +739,29 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                     let id = make_id(idx, slot.generation);
                     let r = if hook.writable {
                         let mut scratch = [0u8; MAX_HOOK_CONTEXT];
-                        let Some(work) = scratch.get_mut(..context.len()) else { continue };
+                        let Some(work) = scratch.get_mut(..context.len()) else {
+                            continue;
+                        };
                         work.copy_from_slice(context);
-                        let r = self.run_slot(app, idx, Some(kernel_data), Ctx::Rw(work), hook.fuel as u64);
+                        let r = self.run_slot(
+                            app,
+                            idx,
+                            Some(kernel_data),
+                            Ctx::Rw(work),
+                            hook.fuel as u64,
+                        );
                         if r.is_ok() {
                             context.copy_from_slice(work);
                         }
                         r
                     } else {
-                        self.run_slot(app, idx, Some(kernel_data), Ctx::Ro(context), hook.fuel as u64)
+                        self.run_slot(
+                            app,
+                            idx,
+                            Some(kernel_data),
+                            Ctx::Ro(context),
+                            hook.fuel as u64,
+                        )
                     };
                     Self::report(kernel_data, id, hook.id, r);
                     outcome.runs = outcome.runs.saturating_add(1);
@@ -735,11 +796,15 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         for pg in self.apps.iter() {
             let _ = pg.try_enter(|app, kernel_data| {
                 for idx in 0..N {
-                    let Some(slot) = app.slots.get_mut(idx) else { break };
+                    let Some(slot) = app.slots.get_mut(idx) else {
+                        break;
+                    };
                     if !slot.used {
                         continue;
                     }
-                    let Some(fuel) = slot.pending.take() else { continue };
+                    let Some(fuel) = slot.pending.take() else {
+                        continue;
+                    };
                     let id = make_id(idx, slot.generation);
                     let r = match self.run_with_process_context(app, idx, kernel_data, fuel) {
                         Ok(r) => r,

@@ -99,14 +99,18 @@ impl Helpers for KernelHelpers<'_> {
         match id {
             nr::PRINT => print(self.services, self.id, a, m),
             nr::MEMCPY => {
-                let Ok(len) = usize::try_from(a[2]) else { return ret(errno::EFAULT) };
+                let Ok(len) = usize::try_from(a[2]) else {
+                    return ret(errno::EFAULT);
+                };
                 match m.copy_within(a[0], a[1], len) {
                     Ok(()) => Ok(0),
                     Err(_) => ret(errno::EFAULT),
                 }
             }
             nr::MEMSET => {
-                let Ok(len) = usize::try_from(a[2]) else { return ret(errno::EFAULT) };
+                let Ok(len) = usize::try_from(a[2]) else {
+                    return ret(errno::EFAULT);
+                };
                 match m.slice_mut(a[0], len) {
                     Ok(s) => {
                         s.fill(a[1] as u8);
@@ -151,10 +155,16 @@ impl Helpers for KernelHelpers<'_> {
                 None => ret(errno::ENOENT),
             },
             nr::NOTIFY => {
-                let Some(kd) = self.kernel_data else { return ret(errno::EBUSY) };
+                let Some(kd) = self.kernel_data else {
+                    return ret(errno::EBUSY);
+                };
                 let r = kd.schedule_upcall(
                     abi::upcall::NOTIFY,
-                    (self.id as usize, a[0] as u32 as usize, (a[0] >> 32) as u32 as usize),
+                    (
+                        self.id as usize,
+                        a[0] as u32 as usize,
+                        (a[0] >> 32) as u32 as usize,
+                    ),
                 );
                 match r {
                     Ok(()) => Ok(0),
@@ -217,8 +227,13 @@ impl Line {
 /// optional `l`/`ll` length (values are 64-bit either way; without `ll`,
 /// `%d %i` print the low 32 bits as signed and `%u %x` the low 32 bits).
 fn print(services: &dyn Services, id: u16, a: [u64; 5], m: &Memory<'_>) -> Result<u64, Error> {
-    let Ok(fmt) = m.read_cstr(a[0], PRINT_FMT_MAX) else { return ret(errno::EFAULT) };
-    let mut line = Line { buf: [0; PRINT_OUT_MAX], len: 0 };
+    let Ok(fmt) = m.read_cstr(a[0], PRINT_FMT_MAX) else {
+        return ret(errno::EFAULT);
+    };
+    let mut line = Line {
+        buf: [0; PRINT_OUT_MAX],
+        len: 0,
+    };
     let args = [a[1], a[2], a[3]];
     let mut next_arg = 0usize;
     let mut i = 0usize;
@@ -248,7 +263,11 @@ fn print(services: &dyn Services, id: u16, a: [u64; 5], m: &Memory<'_>) -> Resul
             b'%' => line.push(b'%'),
             b'd' | b'i' => {
                 let v = take();
-                line.push_signed(if wide { v as i64 } else { v as u32 as i32 as i64 });
+                line.push_signed(if wide {
+                    v as i64
+                } else {
+                    v as u32 as i32 as i64
+                });
             }
             b'u' => {
                 let v = take();

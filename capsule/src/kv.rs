@@ -63,7 +63,9 @@ pub struct SharedKv<const E: usize> {
 
 impl<const E: usize> Default for SharedKv<E> {
     fn default() -> Self {
-        SharedKv { inner: Cell::new(Kv::default()) }
+        SharedKv {
+            inner: Cell::new(Kv::default()),
+        }
     }
 }
 
@@ -79,5 +81,30 @@ impl<const E: usize> SharedKv<E> {
     /// See [`Kv::fetch`].
     pub fn fetch(&self, key: u32) -> Result<u64, KvError> {
         self.inner.get().fetch(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_fetch_replace_full() {
+        let mut kv: Kv<2> = Kv::default();
+        assert_eq!(kv.fetch(1), Err(KvError::Absent));
+        kv.store(1, 10).unwrap();
+        kv.store(2, 20).unwrap();
+        assert_eq!(kv.store(3, 30), Err(KvError::Full));
+        kv.store(1, 11).unwrap();
+        assert_eq!(
+            (kv.fetch(1), kv.fetch(2), kv.fetch(3)),
+            (Ok(11), Ok(20), Err(KvError::Absent))
+        );
+        kv.clear();
+        assert_eq!(kv.fetch(1), Err(KvError::Absent));
+        let shared: SharedKv<1> = SharedKv::default();
+        shared.store(u32::MAX, u64::MAX).unwrap();
+        assert_eq!(shared.fetch(u32::MAX), Ok(u64::MAX));
+        assert_eq!(shared.store(0, 0), Err(KvError::Full));
     }
 }

@@ -149,3 +149,37 @@ impl<const N: usize, const SLOT: usize, const STACK: usize> ProcessState<N, SLOT
         (slot.used && slot.generation == generation).then_some(index)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_reject_malformed() {
+        for index in [0usize, 1, 254] {
+            for generation in [0u8, 1, 255] {
+                let id = make_id(index, generation);
+                assert_ne!(id, 0);
+                assert_eq!(split_id(id as usize), Some((index, generation)));
+            }
+        }
+        for bad in [0usize, 0x100, 0xFF00, 0x10000, usize::MAX] {
+            assert_eq!(split_id(bad), None, "{bad:#x}");
+        }
+    }
+
+    #[test]
+    fn lookup_checks_generation_and_use() {
+        let mut st: ProcessState<2, 16, 8> = ProcessState::default();
+        assert_eq!(st.lookup(make_id(0, 0) as usize), None);
+        st.slots[1].used = true;
+        st.slots[1].generation = 7;
+        assert_eq!(st.lookup(make_id(1, 7) as usize), Some(1));
+        assert_eq!(st.lookup(make_id(1, 6) as usize), None);
+        assert_eq!(
+            st.lookup(make_id(2, 7) as usize),
+            None,
+            "index out of range"
+        );
+    }
+}

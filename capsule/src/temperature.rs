@@ -50,7 +50,13 @@ pub struct FemtoTemperature<'a, S: TemperatureDriver<'a>> {
 impl<'a, S: TemperatureDriver<'a>> FemtoTemperature<'a, S> {
     /// Wraps `sensor`; the caller must make this the sensor's client.
     pub fn new(sensor: &'a S, hooks: &'a dyn FemtoHooks, clock: Option<&'a dyn NowMs>) -> Self {
-        FemtoTemperature { sensor, hooks, clock, client: OptionalCell::empty(), retries: Cell::new(0) }
+        FemtoTemperature {
+            sensor,
+            hooks,
+            clock,
+            client: OptionalCell::empty(),
+            retries: Cell::new(0),
+        }
     }
 }
 

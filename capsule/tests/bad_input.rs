@@ -10,7 +10,9 @@ use kernel::ErrorCode;
 
 /// Everything observable about container `id` of process `p`.
 fn snapshot(fx: &Fx, p: usize, id: usize) -> Vec<String> {
-    (0..6).map(|f| format!("{:?}", fx.cmd(p, 7, id, f))).collect()
+    (0..6)
+        .map(|f| format!("{:?}", fx.cmd(p, 7, id, f)))
+        .collect()
 }
 
 #[test]
@@ -30,15 +32,47 @@ fn bad_ids_are_inval_for_every_command_and_change_nothing() {
     assert!(is_ok(fx.cmd(0, 5, id | (3 << 16), 0)));
     let before = snapshot(&fx, 0, id);
     let stale_gen = id ^ 0x100;
-    for bad in [0, 0xFF00, stale_gen, id + 1, 0x10000 | id, usize::MAX, 0x1_0000_0000usize.wrapping_add(id)] {
-        assert_eq!(err_of(fx.cmd(0, 2, bad, 0)), ErrorCode::INVAL, "unload {bad:#x}");
-        assert_eq!(err_of(fx.cmd(0, 3, bad, 0)), ErrorCode::INVAL, "run {bad:#x}");
-        assert_eq!(err_of(fx.cmd(0, 4, bad, 0)), ErrorCode::INVAL, "async {bad:#x}");
-        assert_eq!(err_of(fx.cmd(0, 6, bad, 3)), ErrorCode::INVAL, "detach {bad:#x}");
-        assert_eq!(err_of(fx.cmd(0, 7, bad, 0)), ErrorCode::INVAL, "info {bad:#x}");
+    for bad in [
+        0,
+        0xFF00,
+        stale_gen,
+        id + 1,
+        0x10000 | id,
+        usize::MAX,
+        0x1_0000_0000usize.wrapping_add(id),
+    ] {
+        assert_eq!(
+            err_of(fx.cmd(0, 2, bad, 0)),
+            ErrorCode::INVAL,
+            "unload {bad:#x}"
+        );
+        assert_eq!(
+            err_of(fx.cmd(0, 3, bad, 0)),
+            ErrorCode::INVAL,
+            "run {bad:#x}"
+        );
+        assert_eq!(
+            err_of(fx.cmd(0, 4, bad, 0)),
+            ErrorCode::INVAL,
+            "async {bad:#x}"
+        );
+        assert_eq!(
+            err_of(fx.cmd(0, 6, bad, 3)),
+            ErrorCode::INVAL,
+            "detach {bad:#x}"
+        );
+        assert_eq!(
+            err_of(fx.cmd(0, 7, bad, 0)),
+            ErrorCode::INVAL,
+            "info {bad:#x}"
+        );
         let packed = (bad & 0xFFFF) | (1 << 16);
         if packed & 0xFFFF != id {
-            assert_eq!(err_of(fx.cmd(0, 5, packed, 5)), ErrorCode::INVAL, "attach {bad:#x}");
+            assert_eq!(
+                err_of(fx.cmd(0, 5, packed, 5)),
+                ErrorCode::INVAL,
+                "attach {bad:#x}"
+            );
         }
     }
     assert_eq!(snapshot(&fx, 0, id), before);
@@ -50,11 +84,21 @@ fn bad_hook_and_field_arguments() {
     let fx = setup(1);
     let id = fx.load_ok(0, &ret42());
     let before = snapshot(&fx, 0, id);
-    assert_eq!(err_of(fx.cmd(0, 5, id | (0x7777 << 16), 0)), ErrorCode::NOSUPPORT);
-    assert_eq!(err_of(fx.cmd(0, 5, id | (0xFFFF_FFFF << 16), 0)), ErrorCode::NOSUPPORT);
+    assert_eq!(
+        err_of(fx.cmd(0, 5, id | (0x7777 << 16), 0)),
+        ErrorCode::NOSUPPORT
+    );
+    assert_eq!(
+        err_of(fx.cmd(0, 5, id | (0xFFFF_FFFF << 16), 0)),
+        ErrorCode::NOSUPPORT
+    );
     assert_eq!(err_of(fx.cmd(0, 6, id, 0x7777)), ErrorCode::NOSUPPORT);
     assert_eq!(err_of(fx.cmd(0, 6, id, usize::MAX)), ErrorCode::NOSUPPORT);
-    assert_eq!(err_of(fx.cmd(0, 6, id, 3)), ErrorCode::ALREADY, "not attached");
+    assert_eq!(
+        err_of(fx.cmd(0, 6, id, 3)),
+        ErrorCode::ALREADY,
+        "not attached"
+    );
     assert_eq!(err_of(fx.cmd(0, 7, id, 6)), ErrorCode::NOSUPPORT);
     assert_eq!(err_of(fx.cmd(0, 7, id, usize::MAX)), ErrorCode::NOSUPPORT);
     assert_eq!(err_of(fx.cmd(0, 9, usize::MAX, 0)), ErrorCode::INVAL);
@@ -79,11 +123,19 @@ fn load_without_image_is_reserve() {
             harness::command(capsules_femto::DRIVER_NUM, 1, 0, 0),
         ],
     );
-    assert!(matches!(r[1], SyscallReturn::Failure(ErrorCode::RESERVE)), "{r:?}");
+    assert!(
+        matches!(r[1], SyscallReturn::Failure(ErrorCode::RESERVE)),
+        "{r:?}"
+    );
 }
 
 fn expect_load_error(fx: &Fx, image: &[u8], code: ErrorCode, kind: u32) {
-    assert_eq!(err_of(fx.load(0, image)), code, "image of {} bytes", image.len());
+    assert_eq!(
+        err_of(fx.load(0, image)),
+        code,
+        "image of {} bytes",
+        image.len()
+    );
     assert_eq!(pair_of(fx.cmd(0, 11, 0, 0)).0, kind);
 }
 
@@ -102,19 +154,53 @@ fn invalid_images_get_specific_errors_and_use_no_slot() {
     expect_load_error(&fx, &good[..good.len() - 1], ErrorCode::INVAL, 3);
     expect_load_error(&fx, &good[..10], ErrorCode::INVAL, 3);
     // Verifier: write to r10.
-    expect_load_error(&fx, &Img::new(&[mov_imm(10, 0), exit()]).build(), ErrorCode::INVAL, 4);
+    expect_load_error(
+        &fx,
+        &Img::new(&[mov_imm(10, 0), exit()]).build(),
+        ErrorCode::INVAL,
+        4,
+    );
     let (_, pc) = pair_of(fx.cmd(0, 11, 0, 0));
     assert_eq!(pc, 0);
     // Verifier: falls off the end.
-    expect_load_error(&fx, &Img::new(&[mov_imm(0, 0), mov_imm(0, 1)]).build(), ErrorCode::INVAL, 4);
+    expect_load_error(
+        &fx,
+        &Img::new(&[mov_imm(0, 0), mov_imm(0, 1)]).build(),
+        ErrorCode::INVAL,
+        4,
+    );
     // Verifier: jump out of the program.
-    expect_load_error(&fx, &Img::new(&[ja(5), exit()]).build(), ErrorCode::INVAL, 4);
+    expect_load_error(
+        &fx,
+        &Img::new(&[ja(5), exit()]).build(),
+        ErrorCode::INVAL,
+        4,
+    );
     // Verifier: helper not in the allow-list.
-    expect_load_error(&fx, &Img::new(&[call(0x40), exit()]).build(), ErrorCode::INVAL, 4);
+    expect_load_error(
+        &fx,
+        &Img::new(&[call(0x40), exit()]).build(),
+        ErrorCode::INVAL,
+        4,
+    );
     // Stack frame larger than the board's stack.
-    expect_load_error(&fx, &Img::new(&[mov_imm(0, 0), exit()]).stack(STACK as u32 + 8).build(), ErrorCode::SIZE, 5);
+    expect_load_error(
+        &fx,
+        &Img::new(&[mov_imm(0, 0), exit()])
+            .stack(STACK as u32 + 8)
+            .build(),
+        ErrorCode::SIZE,
+        5,
+    );
     // Data region larger than the slot.
-    expect_load_error(&fx, &Img::new(&[mov_imm(0, 0), exit()]).data(&[], SLOT as u32).build(), ErrorCode::SIZE, 5);
+    expect_load_error(
+        &fx,
+        &Img::new(&[mov_imm(0, 0), exit()])
+            .data(&[], SLOT as u32)
+            .build(),
+        ErrorCode::SIZE,
+        5,
+    );
     // None of this used a slot: N good loads still succeed.
     for _ in 0..N {
         fx.load_ok(0, &good);
@@ -145,7 +231,9 @@ fn hostile_random_images_never_panic_and_never_load_garbage() {
             }
             m
         } else {
-            (0..(1 + rnd() as usize % 300)).map(|_| rnd() as u8).collect()
+            (0..(1 + rnd() as usize % 300))
+                .map(|_| rnd() as u8)
+                .collect()
         };
         if round % 7 == 0 {
             img.truncate(rnd() as usize % img.len().max(1) + 1);
@@ -194,18 +282,30 @@ fn hostile_containers_fault_without_harming_others() {
         .rodata(&[0; 8])
         .build(),
         // deep recursion: call self
-        Img::new(&[ {
-            femto_vm::isa::Insn::new(0x85, 0, 1, 0, -1).encode()
-        }, exit()]).build(),
+        Img::new(&[
+            { femto_vm::isa::Insn::new(0x85, 0, 1, 0, -1).encode() },
+            exit(),
+        ])
+        .build(),
     ];
     for (i, img) in hostile.iter().enumerate() {
         let id = fx.load_ok(0, img);
         let (r, _) = fx.run(0, id, &[0u8; 4], 100);
-        assert!(matches!(r, SyscallReturn::Failure(ErrorCode::FAIL | ErrorCode::CANCEL)), "#{i}: {r:?}");
+        assert!(
+            matches!(
+                r,
+                SyscallReturn::Failure(ErrorCode::FAIL | ErrorCode::CANCEL)
+            ),
+            "#{i}: {r:?}"
+        );
         let (kind, _) = pair_of(fx.cmd(0, 7, id, 2));
         assert_ne!(kind, 0, "#{i} fault recorded");
         assert!(is_ok(fx.cmd(0, 2, id, 0)));
-        assert_eq!(u64_of(fx.run(1, good, &[], 0).0), i as u64 + 1, "other app unaffected");
+        assert_eq!(
+            u64_of(fx.run(1, good, &[], 0).0),
+            i as u64 + 1,
+            "other app unaffected"
+        );
     }
 }
 
@@ -216,16 +316,42 @@ fn bad_helper_pointers_return_efault_without_faulting() {
     // memcpy(dst=0x0, src=stack, 8) -> -14; memset(dst=stack-8, 0, 1000) -> -14;
     // kv_fetch into a bad pointer -> -14; print with a bad format -> -14.
     let cases: Vec<Vec<u8>> = vec![
-        Img::new(&[mov_imm(1, 0), mov_reg(2, 10), add_imm(2, -8), mov_imm(3, 8), call(0x02), exit()])
-            .helpers(&[0x02])
+        Img::new(&[
+            mov_imm(1, 0),
+            mov_reg(2, 10),
+            add_imm(2, -8),
+            mov_imm(3, 8),
+            call(0x02),
+            exit(),
+        ])
+        .helpers(&[0x02])
+        .build(),
+        Img::new(&[
+            mov_reg(1, 10),
+            add_imm(1, -8),
+            mov_imm(2, 0),
+            mov_imm(3, 1000),
+            call(0x03),
+            exit(),
+        ])
+        .helpers(&[0x03])
+        .build(),
+        Img::new(&[
+            mov_imm(1, 2),
+            mov_imm(2, 1),
+            mov_imm(3, 5),
+            call(0x10),
+            mov_imm(1, 2),
+            mov_imm(2, 1),
+            mov_imm(3, 64),
+            call(0x11),
+            exit(),
+        ])
+        .helpers(&[0x10, 0x11])
+        .build(),
+        Img::new(&[mov_imm(1, 12345), call(0x01), exit()])
+            .helpers(&[0x01])
             .build(),
-        Img::new(&[mov_reg(1, 10), add_imm(1, -8), mov_imm(2, 0), mov_imm(3, 1000), call(0x03), exit()])
-            .helpers(&[0x03])
-            .build(),
-        Img::new(&[mov_imm(1, 2), mov_imm(2, 1), mov_imm(3, 5), call(0x10), mov_imm(1, 2), mov_imm(2, 1), mov_imm(3, 64), call(0x11), exit()])
-            .helpers(&[0x10, 0x11])
-            .build(),
-        Img::new(&[mov_imm(1, 12345), call(0x01), exit()]).helpers(&[0x01]).build(),
     ];
     for (i, img) in cases.iter().enumerate() {
         let id = fx.load_ok(0, img);
@@ -234,6 +360,17 @@ fn bad_helper_pointers_return_efault_without_faulting() {
         assert!(is_ok(fx.cmd(0, 2, id, 0)));
     }
     // Bad kv scope is -22.
-    let id = fx.load_ok(0, &Img::new(&[mov_imm(1, 3), mov_imm(2, 1), mov_imm(3, 1), call(0x10), exit()]).helpers(&[0x10]).build());
+    let id = fx.load_ok(
+        0,
+        &Img::new(&[
+            mov_imm(1, 3),
+            mov_imm(2, 1),
+            mov_imm(3, 1),
+            call(0x10),
+            exit(),
+        ])
+        .helpers(&[0x10])
+        .build(),
+    );
     assert_eq!(u64_of(fx.run(0, id, &[], 0).0) as i64, -22);
 }

@@ -10,7 +10,13 @@ use harness::lock;
 fn printer(fmt: &'static [u8], a: [i32; 3]) -> Vec<u8> {
     let mut i = Vec::new();
     i.extend(lddw(1, femto_vm::vaddr(femto_vm::memory::REGION_RODATA, 0)));
-    i.extend([mov_imm(2, a[0]), mov_imm(3, a[1]), mov_imm(4, a[2]), call(0x01), exit()]);
+    i.extend([
+        mov_imm(2, a[0]),
+        mov_imm(3, a[1]),
+        mov_imm(4, a[2]),
+        call(0x01),
+        exit(),
+    ]);
     Img::new(&i).rodata(fmt).helpers(&[0x01]).build()
 }
 
@@ -21,7 +27,10 @@ fn print_formats_and_goes_to_the_console() {
     let id = fx.load_ok(0, &printer(b"t=%d u=%u x=%x %%\0", [-5, -1, 255]));
     let (r, _) = fx.run(0, id, &[], 0);
     let lines = fx.console.lines.borrow().clone();
-    assert_eq!(lines, vec![(id as u16, "t=-5 u=4294967295 x=ff %".to_string())]);
+    assert_eq!(
+        lines,
+        vec![(id as u16, "t=-5 u=4294967295 x=ff %".to_string())]
+    );
     assert_eq!(u64_of(r), 24);
 }
 
@@ -31,10 +40,19 @@ fn print_string_argument_and_64_bit() {
     let fx = setup(1);
     let mut i = Vec::new();
     i.extend(lddw(1, femto_vm::vaddr(femto_vm::memory::REGION_RODATA, 0)));
-    i.extend(lddw(2, femto_vm::vaddr(femto_vm::memory::REGION_RODATA, 12)));
+    i.extend(lddw(
+        2,
+        femto_vm::vaddr(femto_vm::memory::REGION_RODATA, 12),
+    ));
     i.extend(lddw(3, 0x1_0000_0000));
     i.extend([call(0x01), exit()]);
-    let id = fx.load_ok(0, &Img::new(&i).rodata(b"%s=%llu!\0\0\0\0abc\0").helpers(&[0x01]).build());
+    let id = fx.load_ok(
+        0,
+        &Img::new(&i)
+            .rodata(b"%s=%llu!\0\0\0\0abc\0")
+            .helpers(&[0x01])
+            .build(),
+    );
     let (r, _) = fx.run(0, id, &[], 0);
     assert_eq!(fx.console.lines.borrow()[0].1, "abc=4294967296!");
     assert_eq!(u64_of(r), 15);
@@ -46,11 +64,17 @@ fn print_is_rate_limited() {
     let fx = setup(1);
     let id = fx.load_ok(0, &printer(b"hi\0", [0, 0, 0]));
     // limits(): 3 prints per second.
-    let results: Vec<i64> = (0..5).map(|_| u64_of(fx.run(0, id, &[], 0).0) as i64).collect();
+    let results: Vec<i64> = (0..5)
+        .map(|_| u64_of(fx.run(0, id, &[], 0).0) as i64)
+        .collect();
     assert_eq!(results, vec![2, 2, 2, -16, -16]);
     assert_eq!(fx.console.lines.borrow().len(), 3);
     fx.w.advance_ms(1000);
-    assert_eq!(u64_of(fx.run(0, id, &[], 0).0), 2, "a new second, new budget");
+    assert_eq!(
+        u64_of(fx.run(0, id, &[], 0).0),
+        2,
+        "a new second, new budget"
+    );
 }
 
 #[test]
@@ -73,7 +97,9 @@ fn clock_survives_counter_wrap() {
     let t0 = u64_of(fx.run(0, ms, &[], 0).0);
     // Jump the 32-bit counter close to its wrap, in steps the alarm sees.
     for _ in 0..3 {
-        fx.alarm.now.set(fx.alarm.now.get().wrapping_add(0x7000_0000));
+        fx.alarm
+            .now
+            .set(fx.alarm.now.get().wrapping_add(0x7000_0000));
         fx.w.run();
     }
     let t1 = u64_of(fx.run(0, ms, &[], 0).0);
@@ -84,12 +110,26 @@ fn clock_survives_counter_wrap() {
 fn sensor_last_reports_the_latest_value() {
     let _g = lock();
     let fx = setup(1);
-    let id = fx.load_ok(0, &Img::new(&[mov_imm(1, 0), call(0x30), exit()]).helpers(&[0x30]).build());
+    let id = fx.load_ok(
+        0,
+        &Img::new(&[mov_imm(1, 0), call(0x30), exit()])
+            .helpers(&[0x30])
+            .build(),
+    );
     assert_eq!(u64_of(fx.run(0, id, &[], 0).0) as i64, -2, "no reading yet");
     fx.femto.set_sensor_value(0, -1250);
     assert_eq!(u64_of(fx.run(0, id, &[], 0).0) as i64, -1250);
-    let other = fx.load_ok(0, &Img::new(&[mov_imm(1, 1), call(0x30), exit()]).helpers(&[0x30]).build());
-    assert_eq!(u64_of(fx.run(0, other, &[], 0).0) as i64, -2, "unknown sensor kind");
+    let other = fx.load_ok(
+        0,
+        &Img::new(&[mov_imm(1, 1), call(0x30), exit()])
+            .helpers(&[0x30])
+            .build(),
+    );
+    assert_eq!(
+        u64_of(fx.run(0, other, &[], 0).0) as i64,
+        -2,
+        "unknown sensor kind"
+    );
 }
 
 #[test]
@@ -131,7 +171,15 @@ fn kv_store_full_is_enomem_and_overwrite_works() {
         i.extend([mov_imm(1, 0), mov_imm(2, k), mov_imm(3, k * 10), call(0x10)]);
     }
     // Overwriting an existing key still works when full.
-    i.extend([mov_reg(6, 0), mov_imm(1, 0), mov_imm(2, 1), mov_imm(3, 99), call(0x10), add_reg(0, 6), exit()]);
+    i.extend([
+        mov_reg(6, 0),
+        mov_imm(1, 0),
+        mov_imm(2, 1),
+        mov_imm(3, 99),
+        call(0x10),
+        add_reg(0, 6),
+        exit(),
+    ]);
     let id = fx.load_ok(0, &Img::new(&i).helpers(&[0x10]).build());
     assert_eq!(u64_of(fx.run(0, id, &[], 0).0) as i64, -12);
 }
@@ -140,9 +188,18 @@ fn kv_store_full_is_enomem_and_overwrite_works() {
 fn random_values_differ() {
     let _g = lock();
     let fx = setup(1);
-    let id = fx.load_ok(0, &Img::new(&[call(0x50), mov_reg(6, 0), call(0x50), jeq_imm(0, 0, 0), exit()])
+    let id = fx.load_ok(
+        0,
+        &Img::new(&[
+            call(0x50),
+            mov_reg(6, 0),
+            call(0x50),
+            jeq_imm(0, 0, 0),
+            exit(),
+        ])
         .helpers(&[0x50])
-        .build());
+        .build(),
+    );
     let a = u64_of(fx.run(0, id, &[], 0).0);
     let b = u64_of(fx.run(0, id, &[], 0).0);
     assert!(a <= u32::MAX as u64 && b <= u32::MAX as u64);

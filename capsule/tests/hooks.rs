@@ -27,7 +27,11 @@ fn hook_list_describes_the_board_hooks() {
     let (id, flags) = pair_of(fx.cmd(0, 9, 3, 0));
     assert_eq!(id, FIRST_ID as u32);
     assert_eq!(flags, 8 | (1 << 16) | (1 << 24));
-    assert_eq!(pair_of(fx.cmd(0, 9, 3, 1)), (100, 0), "fuel, nothing attached");
+    assert_eq!(
+        pair_of(fx.cmd(0, 9, 3, 1)),
+        (100, 0),
+        "fuel, nothing attached"
+    );
     assert_eq!(err_of(fx.cmd(0, 9, 5, 0)), ErrorCode::INVAL);
     assert_eq!(err_of(fx.cmd(0, 9, 0, 2)), ErrorCode::NOSUPPORT);
 }
@@ -42,7 +46,11 @@ fn firing_with_nothing_attached_does_nothing() {
     assert!(!fx.femto.has_attached(BUTTON_ID));
     let mut ctx = [1u8; 16];
     assert_eq!(fx.femto.fire(BUTTON_ID, &mut ctx), HookOutcome::default());
-    assert_eq!(fx.femto.fire(0x7777, &mut ctx), HookOutcome::default(), "unknown hook");
+    assert_eq!(
+        fx.femto.fire(0x7777, &mut ctx),
+        HookOutcome::default(),
+        "unknown hook"
+    );
     assert_eq!(ctx, [1u8; 16]);
 }
 
@@ -56,15 +64,32 @@ fn one_container_on_a_read_only_hook() {
     assert!(fx.femto.has_attached(BUTTON_ID));
     let mut ctx = capsules_femto::hooks::button_context(7, true, 0);
     let out = fx.femto.fire(BUTTON_ID, &mut ctx);
-    assert_eq!(out, HookOutcome { runs: 1, faults: 0, result: Some(12) });
+    assert_eq!(
+        out,
+        HookOutcome {
+            runs: 1,
+            faults: 0,
+            result: Some(12)
+        }
+    );
     fx.w.run();
-    assert_eq!(fx.upcalls(0), vec![(0, (id | ((BUTTON_ID as usize) << 16), 12, 0))]);
+    assert_eq!(
+        fx.upcalls(0),
+        vec![(0, (id | ((BUTTON_ID as usize) << 16), 12, 0))]
+    );
     // A write to a read-only context faults and changes nothing.
     assert!(is_ok(fx.cmd(0, 6, id, BUTTON_ID as usize)));
     let w = fx.load_ok(0, &set_ctx_and_return(99, 0));
     assert!(is_ok(attach(&fx, 0, w, BUTTON_ID, 0)));
     let out = fx.femto.fire(BUTTON_ID, &mut ctx);
-    assert_eq!(out, HookOutcome { runs: 1, faults: 1, result: None });
+    assert_eq!(
+        out,
+        HookOutcome {
+            runs: 1,
+            faults: 1,
+            result: None
+        }
+    );
     assert_eq!(ctx, capsules_femto::hooks::button_context(7, true, 0));
     fx.w.run();
     let up = fx.upcalls(0);
@@ -85,7 +110,14 @@ fn run_all_runs_every_container_in_order() {
     }
     let mut ctx = [0u8; 8];
     let out = fx.femto.fire(ALL_RW_ID, &mut ctx);
-    assert_eq!(out, HookOutcome { runs: 3, faults: 0, result: Some(1010) });
+    assert_eq!(
+        out,
+        HookOutcome {
+            runs: 3,
+            faults: 0,
+            result: Some(1010)
+        }
+    );
     assert_eq!(&ctx[..4], &10u32.to_le_bytes());
     assert_eq!(pair_of(fx.cmd(0, 9, 4, 1)), (100, 3), "three attached");
 }
@@ -100,7 +132,14 @@ fn first_runs_only_the_first_container() {
     assert!(is_ok(attach(&fx, 0, b, FIRST_ID, 0)));
     let mut ctx = [0u8; 8];
     let out = fx.femto.fire(FIRST_ID, &mut ctx);
-    assert_eq!(out, HookOutcome { runs: 1, faults: 0, result: Some(7) });
+    assert_eq!(
+        out,
+        HookOutcome {
+            runs: 1,
+            faults: 0,
+            result: Some(7)
+        }
+    );
     assert_eq!(&ctx[..4], &5u32.to_le_bytes());
     assert_eq!(pair_of(fx.cmd(0, 7, b, 3)), (0, 0), "second never ran");
     // Detach the first: now the second is first.
@@ -145,8 +184,19 @@ fn faulting_container_on_writable_hook_is_skipped_and_owner_told() {
     }
     let mut ctx = [0u8; 8];
     let out = fx.femto.fire(ALL_RW_ID, &mut ctx);
-    assert_eq!(out, HookOutcome { runs: 2, faults: 1, result: Some(0) });
-    assert_eq!(&ctx[..4], &11u32.to_le_bytes(), "the faulting container's write is discarded");
+    assert_eq!(
+        out,
+        HookOutcome {
+            runs: 2,
+            faults: 1,
+            result: Some(0)
+        }
+    );
+    assert_eq!(
+        &ctx[..4],
+        &11u32.to_le_bytes(),
+        "the faulting container's write is discarded"
+    );
     fx.w.run();
     let up = fx.upcalls(1);
     assert_eq!(up, vec![(2, (bad | ((ALL_RW_ID as usize) << 16), 2, 3))]);
@@ -162,11 +212,21 @@ fn fuel_exhaustion_on_a_hook_is_bounded_by_the_hook_fuel() {
     assert!(is_ok(attach(&fx, 0, id, ALL_RW_ID, 0)));
     let mut ctx = [0u8; 8];
     let out = fx.femto.fire(ALL_RW_ID, &mut ctx);
-    assert_eq!(out, HookOutcome { runs: 1, faults: 1, result: None });
+    assert_eq!(
+        out,
+        HookOutcome {
+            runs: 1,
+            faults: 1,
+            result: None
+        }
+    );
     let (last, _) = pair_of(fx.cmd(0, 7, id, 4));
     assert!(last <= 110, "hook fuel 100 bounds the run ({last})");
     fx.w.run();
-    assert_eq!(fx.upcalls(0), vec![(2, (id | ((ALL_RW_ID as usize) << 16), 1, 1))]);
+    assert_eq!(
+        fx.upcalls(0),
+        vec![(2, (id | ((ALL_RW_ID as usize) << 16), 1, 1))]
+    );
 }
 
 #[test]
@@ -180,7 +240,10 @@ fn timer_hook_runs_periodically_until_detached() {
     fx.w.advance_ms(35);
     let up = fx.upcalls(0);
     let tag = id | ((TIMER_ID as usize) << 16);
-    assert_eq!(up, vec![(0, (tag, 0, 0)), (0, (tag, 1, 0)), (0, (tag, 2, 0))]);
+    assert_eq!(
+        up,
+        vec![(0, (tag, 0, 0)), (0, (tag, 1, 0)), (0, (tag, 2, 0))]
+    );
     assert!(is_ok(fx.cmd(0, 6, id, TIMER_ID as usize)));
     fx.w.advance_ms(30);
     assert_eq!(fx.upcalls(0), vec![]);
@@ -192,8 +255,17 @@ fn timer_context_has_time_and_period() {
     let fx = setup(1);
     fx.subscribe_all(0);
     // r0 = now_ms * 1000 + period
-    let id = fx
-        .load_ok(0, &Img::new(&[ldxdw(0, 1, 0), mul_imm(0, 1000), ldxw(2, 1, 8), add_reg(0, 2), exit()]).build());
+    let id = fx.load_ok(
+        0,
+        &Img::new(&[
+            ldxdw(0, 1, 0),
+            mul_imm(0, 1000),
+            ldxw(2, 1, 8),
+            add_reg(0, 2),
+            exit(),
+        ])
+        .build(),
+    );
     assert!(is_ok(attach(&fx, 0, id, TIMER_ID, 7)));
     fx.w.advance_ms(7);
     let up = fx.upcalls(0);
@@ -221,10 +293,26 @@ fn timer_attachment_arguments() {
     let _g = lock();
     let fx = setup(1);
     let id = fx.load_ok(0, &ret42());
-    assert_eq!(err_of(attach(&fx, 0, id, TIMER_ID, 0)), ErrorCode::SIZE, "period 0");
-    assert_eq!(err_of(attach(&fx, 0, id, TIMER_ID, 1 << 40)), ErrorCode::SIZE, "period too big");
-    assert_eq!(err_of(attach(&fx, 0, id, BUTTON_ID, 3)), ErrorCode::SIZE, "button takes no argument");
-    assert_eq!(pair_of(fx.cmd(0, 7, id, 0)), (0, 0), "not attached to anything");
+    assert_eq!(
+        err_of(attach(&fx, 0, id, TIMER_ID, 0)),
+        ErrorCode::SIZE,
+        "period 0"
+    );
+    assert_eq!(
+        err_of(attach(&fx, 0, id, TIMER_ID, 1 << 40)),
+        ErrorCode::SIZE,
+        "period too big"
+    );
+    assert_eq!(
+        err_of(attach(&fx, 0, id, BUTTON_ID, 3)),
+        ErrorCode::SIZE,
+        "button takes no argument"
+    );
+    assert_eq!(
+        pair_of(fx.cmd(0, 7, id, 0)),
+        (0, 0),
+        "not attached to anything"
+    );
     assert!(is_ok(attach(&fx, 0, id, TIMER_ID, 1)));
     assert_eq!(err_of(attach(&fx, 0, id, TIMER_ID, 5)), ErrorCode::ALREADY);
     assert_eq!(pair_of(fx.cmd(0, 7, id, 0)), (0, 1), "hook index 0 bit");

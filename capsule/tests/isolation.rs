@@ -18,19 +18,35 @@ fn another_process_cannot_touch_my_containers() {
     assert_eq!(err_of(fx.cmd(1, 3, id, 0)), ErrorCode::INVAL, "run");
     assert_eq!(err_of(fx.cmd(1, 4, id, 0)), ErrorCode::INVAL, "run async");
     assert_eq!(err_of(fx.cmd(1, 2, id, 0)), ErrorCode::INVAL, "unload");
-    assert_eq!(err_of(fx.cmd(1, 5, id | (1 << 16), 10)), ErrorCode::INVAL, "attach");
+    assert_eq!(
+        err_of(fx.cmd(1, 5, id | (1 << 16), 10)),
+        ErrorCode::INVAL,
+        "attach"
+    );
     assert_eq!(err_of(fx.cmd(1, 6, id, 1)), ErrorCode::INVAL, "detach");
     for field in 0..6 {
-        assert_eq!(err_of(fx.cmd(1, 7, id, field)), ErrorCode::INVAL, "info {field}");
+        assert_eq!(
+            err_of(fx.cmd(1, 7, id, field)),
+            ErrorCode::INVAL,
+            "info {field}"
+        );
     }
     // Even when process 1 has a container with the same id value.
     let other = fx.load_ok(1, &ctx_plus(1));
     assert_eq!(other, id, "ids are per process");
     let (r, _) = fx.run(1, other, &5u32.to_le_bytes(), 0);
     assert_eq!(u64_of(r), 6, "process 1 runs its own container");
-    assert_eq!(u64_of(fx.run(0, id, &[], 0).0), 42, "process 0 still runs its own");
+    assert_eq!(
+        u64_of(fx.run(0, id, &[], 0).0),
+        42,
+        "process 0 still runs its own"
+    );
     assert!(is_ok(fx.cmd(1, 2, other, 0)));
-    assert_eq!(u64_of(fx.run(0, id, &[], 0).0), 42, "unloading 1's did not touch 0's");
+    assert_eq!(
+        u64_of(fx.run(0, id, &[], 0).0),
+        42,
+        "unloading 1's did not touch 0's"
+    );
 }
 
 #[test]
@@ -39,9 +55,15 @@ fn process_kv_scope_is_per_process_and_global_is_shared() {
     let fx = setup(2);
     // store(scope, key 9, value) then fetch(scope, key 9) into stack, return it.
     let prog = |scope: i32, value: i32| {
-        Img::new(&[mov_imm(1, scope), mov_imm(2, 9), mov_imm(3, value), call(0x10), exit()])
-            .helpers(&[0x10, 0x11])
-            .build()
+        Img::new(&[
+            mov_imm(1, scope),
+            mov_imm(2, 9),
+            mov_imm(3, value),
+            call(0x10),
+            exit(),
+        ])
+        .helpers(&[0x10, 0x11])
+        .build()
     };
     let fetch = |scope: i32| {
         Img::new(&[
@@ -63,7 +85,11 @@ fn process_kv_scope_is_per_process_and_global_is_shared() {
     let f1 = fx.load_ok(1, &fetch(1));
     assert_eq!(u64_of(fx.run(0, s0, &[], 0).0), 0);
     assert_eq!(u64_of(fx.run(0, f0, &[], 0).0), 111, "same process sees it");
-    assert_eq!(u64_of(fx.run(1, f1, &[], 0).0) as i64, -2, "other process does not");
+    assert_eq!(
+        u64_of(fx.run(1, f1, &[], 0).0) as i64,
+        -2,
+        "other process does not"
+    );
     // Global scope is shared.
     let g0 = fx.load_ok(0, &prog(2, 222));
     let g1 = fx.load_ok(1, &fetch(2));
@@ -86,7 +112,10 @@ fn process_exit_frees_its_containers_and_attachments() {
     assert!(is_ok(fx.cmd(0, 5, a | (ALL_RW_ID as usize) << 16, 0)));
     assert!(is_ok(fx.cmd(1, 5, b | (ALL_RW_ID as usize) << 16, 0)));
     assert!(is_ok(fx.cmd(0, 5, a | (TIMER_ID as usize) << 16, 5)));
-    assert!(fx.w.procs[0].grant_bytes_used() >= N * SLOT + STACK, "containers are accounted to the process");
+    assert!(
+        fx.w.procs[0].grant_bytes_used() >= N * SLOT + STACK,
+        "containers are accounted to the process"
+    );
     assert_eq!(pair_of(fx.cmd(1, 9, 4, 1)).1, 2);
 
     // Process 0 exits.
@@ -98,7 +127,14 @@ fn process_exit_frees_its_containers_and_attachments() {
     // Its container no longer runs on hooks; process 1's still does.
     let mut ctx = [0u8; 8];
     let out = fx.femto.fire(ALL_RW_ID, &mut ctx);
-    assert_eq!(out, HookOutcome { runs: 1, faults: 0, result: Some(42) });
+    assert_eq!(
+        out,
+        HookOutcome {
+            runs: 1,
+            faults: 0,
+            result: Some(42)
+        }
+    );
     assert_eq!(pair_of(fx.cmd(1, 9, 4, 1)).1, 1, "count repaired");
     // The dead process's timer attachment went with its grant: the alarm
     // fires and finds nothing to run.
@@ -173,10 +209,23 @@ fn containers_of_one_process_do_not_see_each_others_stack() {
     let _g = lock();
     let fx = setup(1);
     // Writes a secret at r10-8 and returns it; the reader returns r10-8.
-    let writer = fx.load_ok(0, &Img::new(&[mov_imm(1, 0x5ec7e7), stxdw(10, 1, -8), ldxdw(0, 10, -8), exit()]).build());
+    let writer = fx.load_ok(
+        0,
+        &Img::new(&[
+            mov_imm(1, 0x5ec7e7),
+            stxdw(10, 1, -8),
+            ldxdw(0, 10, -8),
+            exit(),
+        ])
+        .build(),
+    );
     let reader = fx.load_ok(0, &Img::new(&[ldxdw(0, 10, -8), exit()]).build());
     assert_eq!(u64_of(fx.run(0, writer, &[], 0).0), 0x5ec7e7);
-    assert_eq!(u64_of(fx.run(0, reader, &[], 0).0), 0, "stack zeroed for another container");
+    assert_eq!(
+        u64_of(fx.run(0, reader, &[], 0).0),
+        0,
+        "stack zeroed for another container"
+    );
     // The same container keeps running on its own leftovers (no cost).
     assert_eq!(u64_of(fx.run(0, writer, &[], 0).0), 0x5ec7e7);
 }

@@ -98,7 +98,10 @@ fn fuel_exhaustion_is_cancel_and_recorded() {
     assert_eq!(kind, 1, "out of fuel");
     assert_eq!(pc, 1);
     let (last, total) = pair_of(fx.cmd(0, 7, id, 4));
-    assert!(last >= 10 && last <= 20, "about fuel+1 instructions, got {last}");
+    assert!(
+        last >= 10 && last <= 20,
+        "about fuel+1 instructions, got {last}"
+    );
     assert_eq!(total, last);
     // The kernel keeps working: another container runs fine.
     let id2 = fx.load_ok(0, &ret42());
@@ -114,7 +117,10 @@ fn fuel_above_board_maximum_is_lowered() {
     assert_eq!(err_of(r), ErrorCode::CANCEL);
     let (last, _) = pair_of(fx.cmd(0, 7, id, 4));
     let max = limits().max_fuel;
-    assert!(last > max && last <= max + 10, "ran with the maximum fuel ({last})");
+    assert!(
+        last > max && last <= max + 10,
+        "ran with the maximum fuel ({last})"
+    );
 }
 
 #[test]
@@ -184,9 +190,15 @@ fn async_run_completes_before_the_next_syscall() {
         ],
     );
     assert!(matches!(r[0], SyscallReturn::Success), "{r:?}");
-    assert!(matches!(r[1], SyscallReturn::SuccessU32U32(1, 0)), "ran once: {r:?}");
+    assert!(
+        matches!(r[1], SyscallReturn::SuccessU32U32(1, 0)),
+        "ran once: {r:?}"
+    );
     assert!(matches!(r[2], SyscallReturn::Success), "{r:?}");
-    assert!(matches!(r[3], SyscallReturn::Success), "unloaded after its run: {r:?}");
+    assert!(
+        matches!(r[3], SyscallReturn::Success),
+        "unloaded after its run: {r:?}"
+    );
     assert_eq!(fx.upcalls(0), vec![(0, (id, 42, 0)), (0, (id, 42, 0))]);
 }
 
@@ -212,7 +224,11 @@ fn slots_are_limited_per_process() {
     assert_eq!(err_of(fx.load(0, &ret42())), ErrorCode::NOMEM);
     assert_eq!(pair_of(fx.cmd(0, 11, 0, 0)), (6, 0));
     for id in &ids {
-        assert_eq!(u64_of(fx.run(0, *id, &[], 0).0), 42, "existing containers unaffected");
+        assert_eq!(
+            u64_of(fx.run(0, *id, &[], 0).0),
+            42,
+            "existing containers unaffected"
+        );
     }
     assert_eq!(pair_of(fx.cmd(0, 10, 0, 0)), (N as u32, SLOT as u32));
 }

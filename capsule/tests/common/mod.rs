@@ -58,7 +58,9 @@ pub struct RecordingConsole {
 
 impl Console for RecordingConsole {
     fn write_line(&self, id: u16, line: &[u8]) {
-        self.lines.borrow_mut().push((id, String::from_utf8_lossy(line).into_owned()));
+        self.lines
+            .borrow_mut()
+            .push((id, String::from_utf8_lossy(line).into_owned()));
     }
 }
 
@@ -73,7 +75,11 @@ pub const IMAGE_AT: usize = 0x1000;
 pub const CONTEXT_AT: usize = 0x8000;
 
 pub fn limits() -> Limits {
-    Limits { default_fuel: 1000, max_fuel: 5000, prints_per_second: 3 }
+    Limits {
+        default_fuel: 1000,
+        max_fuel: 5000,
+        prints_per_second: 3,
+    }
 }
 
 /// A platform with `procs` processes and the capsule registered.
@@ -83,13 +89,24 @@ pub fn setup(procs: usize) -> Fx {
     let console: &'static RecordingConsole = Box::leak(Box::default());
     let grant = b.kernel.create_grant(DRIVER_NUM, &cap());
     let context: &'static mut [u8] = Box::leak(vec![0u8; CONTEXT].into_boxed_slice());
-    let femto: &'static Femto =
-        Box::leak(Box::new(FemtoContainers::new(grant, alarm, &TEST_HOOKS, context, console, limits())));
+    let femto: &'static Femto = Box::leak(Box::new(FemtoContainers::new(
+        grant,
+        alarm,
+        &TEST_HOOKS,
+        context,
+        console,
+        limits(),
+    )));
     alarm.set_alarm_client(femto);
     femto.register();
     femto.start();
     let w = b.with_drivers_and_alarm(vec![(DRIVER_NUM, femto)], Some(alarm));
-    Fx { w, femto, alarm, console }
+    Fx {
+        w,
+        femto,
+        alarm,
+        console,
+    }
 }
 
 impl Fx {
@@ -103,9 +120,15 @@ impl Fx {
         proc.write_ram(IMAGE_AT, image);
         let r = self.w.syscalls(
             p,
-            vec![allow_ro(proc, DRIVER_NUM, 0, IMAGE_AT, image.len()), command(DRIVER_NUM, 1, 0, 0)],
+            vec![
+                allow_ro(proc, DRIVER_NUM, 0, IMAGE_AT, image.len()),
+                command(DRIVER_NUM, 1, 0, 0),
+            ],
         );
-        assert!(matches!(r[0], SyscallReturn::AllowReadOnlySuccess(..)), "{r:?}");
+        assert!(
+            matches!(r[0], SyscallReturn::AllowReadOnlySuccess(..)),
+            "{r:?}"
+        );
         r[1]
     }
 
@@ -122,8 +145,13 @@ impl Fx {
     pub fn share_context(&self, p: usize, ctx: &[u8]) {
         let proc = self.w.procs[p];
         proc.write_ram(CONTEXT_AT, ctx);
-        let r = self.w.syscall(p, allow_rw(proc, DRIVER_NUM, 0, CONTEXT_AT, ctx.len()));
-        assert!(matches!(r, SyscallReturn::AllowReadWriteSuccess(..)), "{r:?}");
+        let r = self
+            .w
+            .syscall(p, allow_rw(proc, DRIVER_NUM, 0, CONTEXT_AT, ctx.len()));
+        assert!(
+            matches!(r, SyscallReturn::AllowReadWriteSuccess(..)),
+            "{r:?}"
+        );
     }
 
     /// Runs synchronously with `ctx`; returns the result and the context after.
@@ -142,7 +170,11 @@ impl Fx {
 
     /// Upcalls delivered to process `p` since the last call: (subscribe, args).
     pub fn upcalls(&self, p: usize) -> Vec<(usize, (usize, usize, usize))> {
-        self.w.procs[p].take_upcalls().into_iter().map(|d| (d.subscribe, d.args)).collect()
+        self.w.procs[p]
+            .take_upcalls()
+            .into_iter()
+            .map(|d| (d.subscribe, d.args))
+            .collect()
     }
 }
 
@@ -231,7 +263,10 @@ pub fn jeq_imm(dst: u8, imm: i32, off: i16) -> I {
 }
 /// LDDW: two slots.
 pub fn lddw(dst: u8, v: u64) -> [I; 2] {
-    [ins(0x18, dst, 0, 0, v as u32 as i32), ins(0, 0, 0, 0, (v >> 32) as u32 as i32)]
+    [
+        ins(0x18, dst, 0, 0, v as u32 as i32),
+        ins(0, 0, 0, 0, (v >> 32) as u32 as i32),
+    ]
 }
 
 /// Concatenates instructions into text.
@@ -252,7 +287,14 @@ pub struct Img<'a> {
 
 impl<'a> Img<'a> {
     pub fn new(insns: &[I]) -> Self {
-        Img { text: text(insns), rodata: &[], data: &[], bss: 0, helpers: &[], stack: 512 }
+        Img {
+            text: text(insns),
+            rodata: &[],
+            data: &[],
+            bss: 0,
+            helpers: &[],
+            stack: 512,
+        }
     }
     pub fn helpers(mut self, h: &'a [u32]) -> Self {
         self.helpers = h;
@@ -273,7 +315,10 @@ impl<'a> Img<'a> {
     }
     /// Encodes with femto-vm's image encoder.
     pub fn build(&self) -> Vec<u8> {
-        let functions = [Function { name: b"main", pc: 0 }];
+        let functions = [Function {
+            name: b"main",
+            pc: 0,
+        }];
         let spec = ImageSpec {
             name: b"test",
             app_version: 1,
@@ -326,7 +371,9 @@ pub fn unknown_helper() -> Vec<u8> {
 
 /// `fc_notify(value)` then return 0.
 pub fn notify(value: i32) -> Vec<u8> {
-    Img::new(&[mov_imm(1, value), call(0x40), exit()]).helpers(&[0x40]).build()
+    Img::new(&[mov_imm(1, value), call(0x40), exit()])
+        .helpers(&[0x40])
+        .build()
 }
 
 /// A counter in .data, incremented and returned by each run.
@@ -344,5 +391,12 @@ pub fn set_ctx_and_return(v: i32, r0: i32) -> Vec<u8> {
 
 /// Writes `v` at context offset 0, then faults.
 pub fn set_ctx_then_fault(v: i32) -> Vec<u8> {
-    Img::new(&[mov_imm(2, v), stxw(1, 2, 0), mov_imm(3, 0), ldxdw(0, 3, 0), exit()]).build()
+    Img::new(&[
+        mov_imm(2, v),
+        stxw(1, 2, 0),
+        mov_imm(3, 0),
+        ldxdw(0, 3, 0),
+        exit(),
+    ])
+    .build()
 }

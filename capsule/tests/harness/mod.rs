@@ -34,22 +34,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use kernel::capabilities;
+use kernel::hil::time::{Alarm, AlarmClient, Freq1KHz, Ticks, Ticks32, Time};
 use kernel::platform::chip::Chip;
 use kernel::platform::mpu;
 use kernel::platform::{KernelResources, SyscallDriverLookup};
 use kernel::process::{
     self, BinaryVersion, Error as ProcessError, FunctionCall, FunctionCallSource, Process,
-    ProcessAddresses, ProcessCustomGrantIdentifier, ProcessId, ProcessSizes, ShortId, State,
-    Task,
+    ProcessAddresses, ProcessCustomGrantIdentifier, ProcessId, ProcessSizes, ShortId, State, Task,
 };
 use kernel::processbuffer::{ReadOnlyProcessBuffer, ReadWriteProcessBuffer};
 use kernel::scheduler::cooperative::{CoopProcessNode, CooperativeSched};
 use kernel::storage_permissions::StoragePermissions;
-use kernel::syscall::{ContextSwitchReason, Syscall, SyscallReturn, UserspaceKernelBoundary};
 use kernel::syscall::SyscallDriver;
+use kernel::syscall::{ContextSwitchReason, Syscall, SyscallReturn, UserspaceKernelBoundary};
 use kernel::upcall::UpcallId;
 use kernel::utilities::capability_ptr::CapabilityPtr;
-use kernel::hil::time::{Alarm, AlarmClient, Freq1KHz, Ticks, Ticks32, Time};
 use kernel::{ErrorCode, Kernel};
 
 /// Maximum number of queued tasks per process (Tock's default is 10).
@@ -224,7 +223,8 @@ impl FakeProcess {
     /// Restart as Tock does after a fault: a new identifier, grants freed.
     pub fn restart(&self) {
         self.free_all();
-        self.identifier.set(NEXT_IDENTIFIER.fetch_add(1, Ordering::Relaxed));
+        self.identifier
+            .set(NEXT_IDENTIFIER.fetch_add(1, Ordering::Relaxed));
         self.restarts.set(self.restarts.get() + 1);
         self.alive.set(true);
         self.state.set(State::Running);
@@ -643,7 +643,11 @@ impl UserspaceKernelBoundary for NoBoundary {
         _writer: &mut dyn Write,
     ) {
     }
-    fn store_context(&self, _state: &Self::StoredState, _out: &mut [u8]) -> Result<usize, ErrorCode> {
+    fn store_context(
+        &self,
+        _state: &Self::StoredState,
+        _out: &mut [u8],
+    ) -> Result<usize, ErrorCode> {
         Err(ErrorCode::NOSUPPORT)
     }
 }
@@ -691,7 +695,11 @@ impl SyscallDriverLookup for Drivers {
     where
         F: FnOnce(Option<&dyn SyscallDriver>) -> R,
     {
-        f(self.list.iter().find(|(n, _)| *n == driver_num).map(|(_, d)| *d))
+        f(self
+            .list
+            .iter()
+            .find(|(n, _)| *n == driver_num)
+            .map(|(_, d)| *d))
     }
 }
 
@@ -755,12 +763,18 @@ pub fn boot(n: usize) -> Boot {
     for p in &procs {
         p.kernel.set(Some(kernel));
     }
-    let scheduler: &'static CooperativeSched<'static> = Box::leak(Box::new(CooperativeSched::new()));
+    let scheduler: &'static CooperativeSched<'static> =
+        Box::leak(Box::new(CooperativeSched::new()));
     for slot in slots.iter() {
-        let node: &'static CoopProcessNode<'static> = Box::leak(Box::new(CoopProcessNode::new(slot)));
+        let node: &'static CoopProcessNode<'static> =
+            Box::leak(Box::new(CoopProcessNode::new(slot)));
         scheduler.processes.push_tail(node);
     }
-    Boot { kernel, procs, scheduler }
+    Boot {
+        kernel,
+        procs,
+        scheduler,
+    }
 }
 
 impl Boot {
@@ -783,7 +797,10 @@ impl Boot {
                 drivers: Drivers { list },
                 scheduler: self.scheduler,
             },
-            chip: FakeChip { boundary: NoBoundary, alarm },
+            chip: FakeChip {
+                boundary: NoBoundary,
+                alarm,
+            },
         }
     }
 }
@@ -940,7 +957,11 @@ pub fn allow_ro(p: &FakeProcess, driver: usize, num: usize, offset: usize, len: 
     Syscall::ReadOnlyAllow {
         driver_number: driver,
         subdriver_number: num,
-        allow_address: if len == 0 { core::ptr::null() } else { p.ram_ptr(offset) },
+        allow_address: if len == 0 {
+            core::ptr::null()
+        } else {
+            p.ram_ptr(offset)
+        },
         allow_size: len,
     }
 }
@@ -950,17 +971,27 @@ pub fn allow_rw(p: &FakeProcess, driver: usize, num: usize, offset: usize, len: 
     Syscall::ReadWriteAllow {
         driver_number: driver,
         subdriver_number: num,
-        allow_address: if len == 0 { core::ptr::null_mut() } else { p.ram_ptr(offset) },
+        allow_address: if len == 0 {
+            core::ptr::null_mut()
+        } else {
+            p.ram_ptr(offset)
+        },
         allow_size: len,
     }
 }
 
 /// `exit-terminate(code)`.
 pub fn exit_terminate(code: usize) -> Syscall {
-    Syscall::Exit { which: 0, completion_code: code }
+    Syscall::Exit {
+        which: 0,
+        completion_code: code,
+    }
 }
 
 /// `exit-restart(code)`.
 pub fn exit_restart(code: usize) -> Syscall {
-    Syscall::Exit { which: 1, completion_code: code }
+    Syscall::Exit {
+        which: 1,
+        completion_code: code,
+    }
 }
