@@ -45,7 +45,10 @@ fn firing_with_nothing_attached_does_nothing() {
     fx.load_ok(1, &ret42());
     assert!(!fx.femto.has_attached(BUTTON_ID));
     let mut ctx = [1u8; 16];
+    let entries = fx.w.procs[0].grant_entries() + fx.w.procs[1].grant_entries();
     assert_eq!(fx.femto.fire(BUTTON_ID, &mut ctx), HookOutcome::default());
+    let after = fx.w.procs[0].grant_entries() + fx.w.procs[1].grant_entries();
+    assert_eq!(after, entries, "no process grant was even looked at");
     assert_eq!(
         fx.femto.fire(0x7777, &mut ctx),
         HookOutcome::default(),

@@ -120,6 +120,7 @@ pub struct FakeProcess {
     grants: RefCell<Vec<Option<GrantEntry>>>,
     syscall_count: Cell<usize>,
     last_syscall: Cell<Option<Syscall>>,
+    grant_entries: Cell<usize>,
 }
 
 impl FakeProcess {
@@ -149,6 +150,7 @@ impl FakeProcess {
             grants: RefCell::new((0..32).map(|_| None).collect()),
             syscall_count: Cell::new(0),
             last_syscall: Cell::new(None),
+            grant_entries: Cell::new(0),
         }))
     }
 
@@ -203,6 +205,11 @@ impl FakeProcess {
     /// Limits the grant memory (to test allocation failures).
     pub fn set_grant_limit(&self, bytes: usize) {
         self.grant_limit.set(bytes.min(GRANT_ARENA));
+    }
+
+    /// How many times any grant of this process was entered.
+    pub fn grant_entries(&self) -> usize {
+        self.grant_entries.get()
     }
 
     /// Number of upcalls the kernel could not queue.
@@ -476,6 +483,7 @@ impl Process for FakeProcess {
                     Err(ProcessError::AlreadyInUse)
                 } else {
                     g.entered = true;
+                    self.grant_entries.set(self.grant_entries.get() + 1);
                     Ok(g.ptr)
                 }
             }
