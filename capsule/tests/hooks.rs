@@ -66,7 +66,9 @@ fn one_container_on_a_read_only_hook() {
     assert!(is_ok(attach(&fx, 0, id, BUTTON_ID, 0)));
     assert!(fx.femto.has_attached(BUTTON_ID));
     let mut ctx = capsules_femto::hooks::button_context(7, true, 0);
+    let entries = fx.w.procs[0].grant_entries();
     let out = fx.femto.fire(BUTTON_ID, &mut ctx);
+    assert!(fx.w.procs[0].grant_entries() > entries, "with an attachment the grant is visited");
     assert_eq!(
         out,
         HookOutcome {
