@@ -322,3 +322,20 @@ fn timer_attachment_arguments() {
     assert_eq!(err_of(attach(&fx, 0, id, TIMER_ID, 5)), ErrorCode::ALREADY);
     assert_eq!(pair_of(fx.cmd(0, 7, id, 0)), (0, 1), "hook index 0 bit");
 }
+
+#[test]
+fn unload_detaches_from_every_hook() {
+    let _g = lock();
+    let fx = setup(1);
+    fx.subscribe_all(0);
+    let id = fx.load_ok(0, &ret42());
+    assert!(is_ok(attach(&fx, 0, id, BUTTON_ID, 0)));
+    assert!(is_ok(attach(&fx, 0, id, TIMER_ID, 5)));
+    assert!(is_ok(fx.cmd(0, 2, id, 0)));
+    assert!(!fx.femto.has_attached(BUTTON_ID));
+    let mut ctx = [0u8; 16];
+    assert_eq!(fx.femto.fire(BUTTON_ID, &mut ctx), HookOutcome::default());
+    fx.w.advance_ms(20);
+    assert_eq!(fx.upcalls(0), vec![]);
+    assert_eq!(pair_of(fx.cmd(0, 9, 0, 1)).1, 0, "timer has no attachment");
+}

@@ -241,3 +241,15 @@ fn info_size_reports_image_and_data() {
     let id = fx.load_ok(0, &img);
     assert_eq!(pair_of(fx.cmd(0, 7, id, 5)), (img.len() as u32, 8));
 }
+
+#[test]
+fn async_run_with_too_large_context_reports_fault_kind_8() {
+    let _g = lock();
+    let fx = setup(1);
+    fx.subscribe_all(0);
+    let id = fx.load_ok(0, &ret42());
+    fx.share_context(0, &vec![0u8; CONTEXT + 8]);
+    assert!(is_ok(fx.cmd(0, 4, id, 0)));
+    assert_eq!(fx.upcalls(0), vec![(2, (id, 8, 0))]);
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 3)), (0, 0), "nothing ran");
+}
