@@ -277,15 +277,35 @@ pub fn conformance(paths: &[PathBuf], verbose: bool) -> bool {
 }
 
 /// `femto plugin`: program hex on stdin, memory hex in `memory`; returns r0.
-pub fn plugin(memory: Option<&str>) -> Result<u64, String> {
+/// With `elf`, standard input is an ELF object in hex; it is linked and its
+/// code run from its first function.
+pub fn plugin(memory: Option<&str>, elf: bool) -> Result<u64, String> {
     let mut input = String::new();
     std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|e| format!("cannot read stdin: {e}"))?;
-    let program = crate::conformance::parse_hex(&input).map_err(|e| format!("program: {e}"))?;
+    let mut program = crate::conformance::parse_hex(&input).map_err(|e| format!("program: {e}"))?;
+    if elf {
+        program = plugin_elf_text(&program)?;
+    }
     let mem = match memory {
         Some(m) => Some(crate::conformance::parse_hex(m).map_err(|e| format!("memory: {e}"))?),
         None => None,
     };
     crate::conformance::plugin(&program, mem.as_deref()).map_err(|e| e.to_string())
+}
+
+/// The code of a linked ELF object, starting at its first function (for
+/// `femto plugin --elf`). Objects with data are refused: the plugin protocol
+/// has nowhere to put them.
+fn plugin_elf_text(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let l = link::link(bytes).map_err(|e| format!("ELF input: {e}"))?;
+    if !l.rodata.is_empty() || !l.data.is_empty() || l.bss_size != 0 {
+        return Err("ELF input: objects with data sections are not supported by the plugin".into());
+    }
+    let first = l.functions.first().map_or(0, |f| f.pc);
+    if first != 0 {
+        return Err(format!("ELF input: the first function starts at pc {first}, not 0"));
+    }
+    Ok(l.text)
 }
 
 /// `femto import-rbf`: converts a RIOT rBPF image.

@@ -68,7 +68,8 @@ Ends with the line `N passed, M failed, K skipped`; exits non-zero if any failed
     Conformance(ConformanceArgs),
     /// The bpf_conformance plugin protocol: program hex on stdin, memory hex as argument, r0 in hex on stdout.
     #[command(after_help = "Example:\n  echo 'b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00' | femto plugin     # prints 2a\n  \
-bpf_conformance_runner --test_file_directory tests --plugin_path femto --plugin_options plugin\n\n\
+bpf_conformance_runner --test_file_directory tests --plugin_path /path/to/femto --plugin_options plugin\n\n\
+The runner passes the memory before its options (`femto MEMORY_HEX plugin`); that order is accepted too.\n\
 Runs with the device's defaults: 512-byte stack, a finite fuel budget, helper 5 returns its first argument.\n\
 On error: a message on stderr and a non-zero exit.")]
     Plugin(PluginArgs),
@@ -223,6 +224,10 @@ struct ConformanceArgs {
 struct PluginArgs {
     /// Memory (the context) as hex bytes; absent when the program has none.
     memory: Option<String>,
+    /// Standard input holds an ELF object (as hex bytes) instead of raw instructions
+    /// (the runner's `--elf` mode); it is linked as `femto pack` does.
+    #[arg(long)]
+    elf: bool,
 }
 
 #[derive(Args, Debug)]
@@ -315,7 +320,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Plugin(a) => {
-            let r0 = cmd::plugin(a.memory.as_deref())?;
+            let r0 = cmd::plugin(a.memory.as_deref(), a.elf)?;
             println!("{r0:x}");
             Ok(ExitCode::SUCCESS)
         }
@@ -327,8 +332,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// The upstream bpf_conformance runner starts its plugin as
+/// `PLUGIN_PATH [MEMORY_HEX] PLUGIN_OPTIONS... [--elf]`: the memory comes
+/// *before* the options. With `--plugin_options plugin` that is
+/// `femto MEMORY_HEX plugin`, which this turns into `femto plugin MEMORY_HEX`.
+/// Only when the first argument is hex bytes and the second is `plugin`
+/// (no subcommand name is valid hex).
+fn plugin_argv(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let is_plugin = args.get(2).is_some_and(|a| a == "plugin");
+    let first_is_hex = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| femto_tools::conformance::parse_hex(a).is_ok());
+    if is_plugin && first_is_hex {
+        args.swap(1, 2);
+    }
+    args
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(plugin_argv(std::env::args_os().collect()));
     match dispatch(cli) {
         Ok(code) => code,
         Err(msg) => {

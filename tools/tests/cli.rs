@@ -605,6 +605,32 @@ fn plugin_protocol() {
 }
 
 #[test]
+fn plugin_accepts_the_upstream_runner_argument_order() {
+    // bpf_conformance_runner starts `PLUGIN [MEMORY] OPTIONS...`: `femto MEMORY plugin`.
+    let o = run_stdin(&["10  20  30  40  ", "plugin"], "71 10 02 00 00 00 00 00 95 00 00 00 00 00 00 00");
+    assert_eq!(ok(&o), "30\n");
+    // `femto help plugin` is still help.
+    let d = scratch("plugin-help");
+    assert!(ok(&run_in(&d, &["help", "plugin"])).contains("Example"));
+}
+
+#[test]
+fn plugin_elf_mode() {
+    if !clang_available() {
+        return;
+    }
+    let d = scratch("plugin-elf");
+    std::fs::write(d.join("p.c"), "unsigned long f(unsigned char *m) { return m[1] + 40; }\n").unwrap();
+    ok(&run_in(&d, &["build", "p.c", "-o", "p.o"]));
+    let hex: Vec<String> = std::fs::read(d.join("p.o")).unwrap().iter().map(|b| format!("{b:02x}")).collect();
+    let o = run_stdin(&["plugin", "01 02", "--elf"], &hex.join(" "));
+    assert_eq!(ok(&o), "2a\n");
+    // Raw instructions are not an ELF file.
+    let e = fails(&run_stdin(&["plugin", "--elf"], MOV_R0_42_EXIT));
+    assert!(e.contains("ELF input: not an ELF file"), "{e}");
+}
+
+#[test]
 fn plugin_errors() {
     let e = fails(&run_stdin(&["plugin"], "zz"));
     assert!(e.contains("program"), "{e}");
