@@ -51,6 +51,7 @@ pub fn main() -> ! {
 
     ok &= fletcher32(&mut s);
     ok &= bubble_sort_verify(&mut s);
+    ok &= container_run(&mut s);
 
     semihosting::exit(ok)
 }
@@ -133,7 +134,75 @@ fn fletcher32(s: &mut Sections) -> bool {
         return report_error("fletcher32", "traced run", e);
     }
     print_kv("ebpf_insns", "fletcher32", counter.count);
+
+    // The same run with an instruction counter, as the capsule runs
+    // containers (it reports instructions per run).
+    let mut counter = InsnCounter::default();
+    let result = s.measure("run.fletcher32.vm_counted", || {
+        femto_vm::run_traced(&program, 0, &mut memory, &mut BenchHelpers, FUEL, &mut counter)
+    });
+    match result {
+        Ok(v) => ok &= check("fletcher32.vm_counted", v, u64::from(programs::FLETCHER32_EXPECTED)),
+        Err(e) => return report_error("fletcher32", "counted run", e),
+    }
     ok
+}
+
+/// One run of a trivial container (`r0 = 0; exit`) the way the capsule runs
+/// a container on a hook: parse the verified image copy, rebuild the
+/// program without re-verifying, map stack, read-only 16-byte context, data
+/// and rodata, run with an instruction counter. This is the VM's share of
+/// firing a hook with one trivial container (the capsule's grant lookup and
+/// bookkeeping are not included).
+fn container_run(s: &mut Sections) -> bool {
+    use femto_vm::image::{Function, ImageSpec};
+    let mut text = [0u8; 16];
+    text[..8].copy_from_slice(&femto_vm::isa::Insn::new(0xb7, 0, 0, 0, 0).encode());
+    text[8..].copy_from_slice(&femto_vm::isa::Insn::new(0x95, 0, 0, 0, 0).encode());
+    let functions = [Function { name: b"main", pc: 0 }];
+    let spec = ImageSpec {
+        name: b"trivial",
+        app_version: 1,
+        flags: 0,
+        stack_size: 512,
+        text: &text,
+        rodata: &[],
+        data: &[],
+        bss_len: 0,
+        functions: &functions,
+        helpers: &[],
+        signature_len: 0,
+    };
+    let mut buf = [0u8; 256];
+    let len = match spec.encode(&mut buf) {
+        Ok(n) => n,
+        Err(e) => return report_error("container", "encode", e),
+    };
+    let image_bytes: &[u8] = black_box(&buf[..len]);
+    // Load time (not measured here): parse and verify once.
+    if let Err(e) = femto_vm::Image::parse(image_bytes).and_then(|i| i.verify()) {
+        return report_error("container", "load", e);
+    }
+    let mut stack = [0u8; STACK];
+    let ctx = [0u8; 16];
+    let mut data = [0u8; 0];
+    let mut counter = InsnCounter::default();
+    let result = s.measure("run.container.trivial", || -> Result<u64, Error> {
+        let image = femto_vm::Image::parse(image_bytes)?;
+        let config = image.verifier_config();
+        let program = Program::assume_verified(image.text(), &config);
+        let entry = image.function(b"main").unwrap_or(0) as usize;
+        let mut memory = Memory::new();
+        memory.map_stack(&mut stack);
+        memory.map_context_ro(&ctx);
+        memory.map_data(&mut data);
+        memory.map_rodata(image.rodata());
+        femto_vm::run_traced(&program, entry, &mut memory, &mut BenchHelpers, FUEL, &mut counter)
+    });
+    match result {
+        Ok(v) => check("container.trivial", v, 0),
+        Err(e) => report_error("container", "run", e),
+    }
 }
 
 fn bubble_sort_verify(s: &mut Sections) -> bool {
