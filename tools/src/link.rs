@@ -485,3 +485,188 @@ pub fn link(bytes: &[u8]) -> Result<Linked, LinkError> {
 fn unreachable_ignored<T>() -> Result<T, LinkError> {
     Err(LinkError::Invalid("relocation against a section that is not part of the container".into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal relocatable eBPF object: `.text`, `.data` (8 bytes), one
+    /// relocation section (REL or RELA) for `rel_target`, `.symtab` with a
+    /// section symbol for `.data` and a global function `f`, `.strtab`, `.shstrtab`.
+    struct Obj {
+        text: Vec<u8>,
+        rel_target: usize,           // section index the relocations apply to
+        rela: bool,
+        relocs: Vec<(u64, u32, u32)>, // offset, symbol, type
+    }
+
+    // Section indices.
+    const TEXT: usize = 1;
+    const DATA: usize = 2;
+    // Symbol indices.
+    const SYM_DATA: u32 = 1;
+    const SYM_F: u32 = 2;
+    const SYM_UNDEF: u32 = 3;
+
+    fn build(o: &Obj) -> Vec<u8> {
+        let shstr = b"\0.text\0.data\0.rel\0.symtab\0.strtab\0.shstrtab\0".to_vec();
+        let name = |s: &str| shstr.windows(s.len()).position(|w| w == s.as_bytes()).unwrap() as u32;
+        let strtab = b"\0f\0ext\0".to_vec();
+        let mut sym = vec![0u8; 24]; // null symbol
+        let mut push_sym = |name: u32, info: u8, shndx: u16, value: u64| {
+            let mut e = vec![0u8; 24];
+            e[0..4].copy_from_slice(&name.to_le_bytes());
+            e[4] = info;
+            e[6..8].copy_from_slice(&shndx.to_le_bytes());
+            e[8..16].copy_from_slice(&value.to_le_bytes());
+            sym.extend(e);
+        };
+        push_sym(0, STT_SECTION, DATA as u16, 0);
+        push_sym(1, (STB_GLOBAL << 4) | STT_FUNC, TEXT as u16, 0);
+        push_sym(3, (STB_GLOBAL << 4) | STT_NOTYPE, SHN_UNDEF, 0);
+        let entsize = if o.rela { 24 } else { 16 };
+        let mut rel = Vec::new();
+        for &(off, s, t) in &o.relocs {
+            rel.extend(off.to_le_bytes());
+            rel.extend((((s as u64) << 32) | t as u64).to_le_bytes());
+            if o.rela {
+                rel.extend(0u64.to_le_bytes());
+            }
+        }
+        let data = 0u64.to_le_bytes().to_vec();
+        // Contents laid out after the 64-byte header.
+        let blobs: Vec<&[u8]> = vec![&o.text, &data, &rel, &sym, &strtab, &shstr];
+        let mut file = vec![0u8; 64];
+        let mut offs = Vec::new();
+        for b in &blobs {
+            while file.len() % 8 != 0 {
+                file.push(0);
+            }
+            offs.push(file.len() as u64);
+            file.extend_from_slice(b);
+        }
+        while file.len() % 8 != 0 {
+            file.push(0);
+        }
+        let shoff = file.len() as u64;
+        // (name, type, flags, blob, link, info, entsize)
+        let rel_type = if o.rela { SHT_RELA } else { SHT_REL };
+        let heads: Vec<(u32, u32, u64, usize, u32, u32, u64)> = vec![
+            (name(".text"), SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 0, 0, 0, 0),
+            (name(".data"), SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 1, 0, 0, 0),
+            (name(".rel"), rel_type, 0, 2, 4, o.rel_target as u32, entsize),
+            (name(".symtab"), SHT_SYMTAB, 0, 3, 5, 1, 24),
+            (name(".strtab"), SHT_STRTAB, 0, 4, 0, 0, 0),
+            (name(".shstrtab"), SHT_STRTAB, 0, 5, 0, 0, 0),
+        ];
+        file.extend([0u8; 64]); // null section header
+        for (n, t, fl, b, link, info, es) in heads {
+            let mut h = vec![0u8; 64];
+            h[0..4].copy_from_slice(&n.to_le_bytes());
+            h[4..8].copy_from_slice(&t.to_le_bytes());
+            h[8..16].copy_from_slice(&fl.to_le_bytes());
+            h[24..32].copy_from_slice(&offs[b].to_le_bytes());
+            h[32..40].copy_from_slice(&(blobs[b].len() as u64).to_le_bytes());
+            h[40..44].copy_from_slice(&link.to_le_bytes());
+            h[44..48].copy_from_slice(&info.to_le_bytes());
+            h[48..56].copy_from_slice(&8u64.to_le_bytes());
+            h[56..64].copy_from_slice(&es.to_le_bytes());
+            file.extend(h);
+        }
+        file[..4].copy_from_slice(b"\x7fELF");
+        file[4] = 2;
+        file[5] = 1;
+        file[6] = 1;
+        file[16..18].copy_from_slice(&ET_REL.to_le_bytes());
+        file[18..20].copy_from_slice(&EM_BPF.to_le_bytes());
+        file[40..48].copy_from_slice(&shoff.to_le_bytes());
+        file[58..60].copy_from_slice(&64u16.to_le_bytes());
+        file[60..62].copy_from_slice(&7u16.to_le_bytes());
+        file[62..64].copy_from_slice(&6u16.to_le_bytes());
+        file
+    }
+
+    fn ins(op: u8, regs: u8, imm: i32) -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b[0] = op;
+        b[1] = regs;
+        b[4..].copy_from_slice(&imm.to_le_bytes());
+        b
+    }
+
+    /// lddw r1, <reloc>; ldxdw r0, [r1]; exit
+    fn lddw_text() -> Vec<u8> {
+        [ins(0x18, 1, 0), ins(0, 0, 0), ins(0x79, 0x10, 0), ins(0x95, 0, 0)].concat()
+    }
+
+    fn obj(relocs: Vec<(u64, u32, u32)>) -> Obj {
+        Obj { text: lddw_text(), rel_target: TEXT, rela: false, relocs }
+    }
+
+    #[test]
+    fn builder_object_links() {
+        let l = link(&build(&obj(vec![(0, SYM_DATA, R_BPF_64_64)]))).unwrap();
+        assert_eq!(l.functions, vec![Function { name: "f".into(), pc: 0 }]);
+        assert_eq!(l.lddw_refs, vec![LddwRef { pc: 0, region: DataRegion::Data, offset: 0 }]);
+        assert_eq!(l.data.len(), 8);
+        assert!(l.helpers.is_empty());
+        // The implicit addend in the lddw's immediate is added to the symbol.
+        let mut text = lddw_text();
+        text[4] = 4;
+        let l = link(&build(&Obj { text, ..obj(vec![(0, SYM_DATA, R_BPF_64_64)]) })).unwrap();
+        assert_eq!(l.lddw_refs[0].offset, 4);
+        // ... but may not point past the end of the section.
+        let mut text = lddw_text();
+        text[4] = 9;
+        let e = link(&build(&Obj { text, ..obj(vec![(0, SYM_DATA, R_BPF_64_64)]) })).unwrap_err();
+        assert!(e.to_string().contains("points outside its section"), "{e}");
+    }
+
+    #[test]
+    fn refuses_with_names() {
+        let err = |o: Obj| link(&build(&o)).unwrap_err().to_string();
+        let e = err(Obj { rela: true, ..obj(vec![(0, SYM_DATA, R_BPF_64_64)]) });
+        assert!(e.contains("RELA relocation section `.rel`"), "{e}");
+        let e = err(obj(vec![(0, SYM_DATA, 7)]));
+        assert!(e.contains("relocation type 7 at .text+0x0"), "{e}");
+        let e = err(obj(vec![(0, SYM_F, R_BPF_64_64)]));
+        assert!(e.contains("address of code (`f`)"), "{e}");
+        let e = err(obj(vec![(0, SYM_UNDEF, R_BPF_64_64)]));
+        assert!(e.contains("undefined symbol `ext`"), "{e}");
+        let e = err(obj(vec![(16, SYM_DATA, R_BPF_64_64)]));
+        assert!(e.contains("not an lddw (opcode 0x79)"), "{e}");
+        let e = err(obj(vec![(16, SYM_F, R_BPF_64_32)]));
+        assert!(e.contains("not a call"), "{e}");
+        let e = err(obj(vec![(3, SYM_DATA, R_BPF_64_64)]));
+        assert!(e.contains("not at an instruction"), "{e}");
+        let e = err(obj(vec![(0, 99, R_BPF_64_64)]));
+        assert!(e.contains("symbol index 99 outside the symbol table"), "{e}");
+        let e = err(Obj { rel_target: DATA, ..obj(vec![(0, SYM_F, R_BPF_64_ABS64)]) });
+        assert!(e.contains("pointer to code (`f`)"), "{e}");
+        let e = err(Obj { rel_target: DATA, ..obj(vec![(4, SYM_DATA, R_BPF_64_ABS64)]) });
+        assert!(e.contains("outside the section"), "{e}");
+        let e = err(Obj { rel_target: DATA, ..obj(vec![(0, SYM_DATA, R_BPF_64_32)]) });
+        assert!(e.contains("R_BPF_64_32 at .data+0x0 in data"), "{e}");
+        let e = err(Obj { text: lddw_text()[..20].to_vec(), ..obj(vec![]) });
+        assert!(e.contains("not a whole number of 8-byte instructions"), "{e}");
+    }
+
+    #[test]
+    fn abs32_in_data_is_linked_but_not_packed() {
+        let l = link(&build(&Obj { rel_target: DATA, ..obj(vec![(0, SYM_DATA, R_BPF_64_ABS32)]) })).unwrap();
+        assert_eq!(l.data_refs.len(), 1);
+        assert_eq!(l.data_refs[0].width, 4);
+        let e = crate::pack::pack_linked(&l, &crate::pack::PackOptions::default()).unwrap_err();
+        assert!(e.contains("R_BPF_64_ABS32"), "{e}");
+    }
+
+    #[test]
+    fn helper_calls_and_kfuncs() {
+        let text = [ins(0x85, 0, 0x10), ins(0x85, 0, 1), ins(0x85, 0, 0x10), ins(0x95, 0, 0)].concat();
+        let l = link(&build(&Obj { text, ..obj(vec![]) })).unwrap();
+        assert_eq!(l.helpers, vec![1, 0x10]);
+        let text = [ins(0x85, 0x20, 5), ins(0x95, 0, 0)].concat();
+        let e = link(&build(&Obj { text, ..obj(vec![]) })).unwrap_err().to_string();
+        assert!(e.contains("call with src=2 at pc 0"), "{e}");
+    }
+}
