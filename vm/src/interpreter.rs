@@ -21,7 +21,7 @@
 use crate::error::{Access, Error};
 use crate::helpers::Helpers;
 use crate::isa;
-use crate::memory::{region_base, vaddr, Memory, Region, REGION_CONTEXT, REGION_DATA, REGION_RODATA, REGION_STACK};
+use crate::memory::{region_base, vaddr, Memory, REGION_CONTEXT, REGION_DATA, REGION_RODATA, REGION_STACK};
 use crate::verifier::Program;
 
 /// Maximum number of frames (the entry function plus nested local calls).
@@ -34,6 +34,13 @@ pub trait Tracer {
     /// (entries 11..16 are padding and always 0).
     #[inline(always)]
     fn step(&mut self, _pc: usize, _insn: &[u8; 8], _regs: &[u64; 16]) {}
+}
+
+impl<T: Tracer + ?Sized> Tracer for &mut T {
+    #[inline(always)]
+    fn step(&mut self, pc: usize, insn: &[u8; 8], regs: &[u64; 16]) {
+        (**self).step(pc, insn, regs)
+    }
 }
 
 /// A tracer that does nothing.
@@ -62,7 +69,8 @@ pub fn run<H: Helpers + ?Sized>(
     helpers: &mut H,
     fuel: u64,
 ) -> Result<u64, Error> {
-    run_traced(program, entry, memory, helpers, fuel, &mut NoTrace)
+    let mut helpers = helpers;
+    run_dyn(program, entry, memory, &mut helpers, fuel, None)
 }
 
 /// Like [`run`], calling `tracer` before every instruction.
@@ -73,6 +81,27 @@ pub fn run_traced<H: Helpers + ?Sized, T: Tracer + ?Sized>(
     helpers: &mut H,
     fuel: u64,
     tracer: &mut T,
+) -> Result<u64, Error> {
+    let (mut helpers, mut tracer) = (helpers, tracer);
+    run_dyn(program, entry, memory, &mut helpers, fuel, Some(&mut tracer))
+}
+
+/// The non-generic body of [`run`] and [`run_traced`].
+///
+/// The interpreter is deliberately not generic over the helpers or the
+/// tracer: a generic function is compiled in the crate that instantiates it,
+/// with that crate's optimisation settings (a Tock kernel builds with
+/// opt-level "z"), whereas this function is compiled here, with femto-vm's
+/// (the workspace profile gives femto-vm opt-level 3). Helpers and tracers
+/// are called through a vtable, which costs nothing per plain instruction.
+#[inline(never)]
+fn run_dyn(
+    program: &Program<'_>,
+    entry: usize,
+    memory: &mut Memory<'_>,
+    helpers: &mut dyn Helpers,
+    fuel: u64,
+    tracer: Option<&mut dyn Tracer>,
 ) -> Result<u64, Error> {
     let text = program.text;
     // The entry must be an instruction start: in range, and not the second
@@ -93,11 +122,9 @@ pub fn run_traced<H: Helpers + ?Sized, T: Tracer + ?Sized>(
     let max_frames = (stack_len / frame_size).min(MAX_CALL_FRAMES);
 
     let mut regs = [0u64; 16];
-    if let Some(r) = memory.region(REGION_CONTEXT) {
-        if !matches!(r, Region::Unmapped) {
-            regs[1] = region_base(REGION_CONTEXT);
-            regs[2] = r.len() as u64;
-        }
+    if memory.is_mapped(REGION_CONTEXT) {
+        regs[1] = region_base(REGION_CONTEXT);
+        regs[2] = memory.region_len(REGION_CONTEXT) as u64;
     }
     regs[10] = vaddr(REGION_STACK, stack_len as u32);
 
@@ -107,12 +134,16 @@ pub fn run_traced<H: Helpers + ?Sized, T: Tracer + ?Sized>(
         frame_size: frame_size as u64,
         frames: [Frame::default(); MAX_CALL_FRAMES],
     };
-    execute(&mut regs, &mut calls, entry, fuel, program, memory, helpers, tracer)
+    match tracer {
+        None => execute::<false>(&mut regs, &mut calls, entry, fuel, program, memory, helpers, &mut NoTrace),
+        Some(t) => execute::<true>(&mut regs, &mut calls, entry, fuel, program, memory, helpers, t),
+    }
 }
 
 /// Caller state saved by a BPF-to-BPF call.
 #[derive(Debug, Default, Clone, Copy)]
 struct Frame {
+    /// Return address (byte offset into the text).
     ret: usize,
     saved: [u64; 4],
     fp: u64,
@@ -128,7 +159,7 @@ struct Calls {
 
 /// Spends one unit of fuel; `pc` is the instruction that needs it.
 #[inline(always)]
-fn burn(fuel: &mut u64, pc: usize) -> Result<(), Error> {
+fn burn(fuel: &mut usize, pc: usize) -> Result<(), Error> {
     if *fuel == 0 {
         return Err(Error::FuelExhausted { pc: pc as u32 });
     }
@@ -138,11 +169,11 @@ fn burn(fuel: &mut u64, pc: usize) -> Result<(), Error> {
 
 /// Calls helper `id` for the instruction at `pc`: r0 = helper(r1..r5).
 #[inline(never)]
-fn helper_call<H: Helpers + ?Sized>(
+fn helper_call(
     regs: &mut [u64; 16],
     program: &Program<'_>,
     memory: &mut Memory<'_>,
-    helpers: &mut H,
+    helpers: &mut dyn Helpers,
     id: u32,
     pc: usize,
 ) -> Result<(), Error> {
@@ -162,28 +193,42 @@ fn helper_call<H: Helpers + ?Sized>(
 /// just the fields it uses, so that the common path of every instruction is
 /// short.
 #[allow(clippy::too_many_arguments)]
-fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
+fn execute<const TRACE: bool>(
     regs: &mut [u64; 16],
     calls: &mut Calls,
     entry: usize,
-    mut fuel: u64,
+    fuel: u64,
     program: &Program<'_>,
     memory: &mut Memory<'_>,
-    helpers: &mut H,
-    tracer: &mut T,
+    helpers: &mut dyn Helpers,
+    tracer: &mut dyn Tracer,
 ) -> Result<u64, Error> {
     let text = program.text;
-    let mut pc = entry;
+    // The pc is kept as a byte offset into the text (instruction index × 8).
+    let mut at = entry.wrapping_mul(isa::INSN_SIZE);
+    // Fuel in a machine word: on a 32-bit MCU a budget above u32::MAX taken
+    // branches is treated as u32::MAX.
+    let mut fuel = usize::try_from(fuel).unwrap_or(usize::MAX);
     loop {
-        let at = pc.wrapping_mul(isa::INSN_SIZE);
-        let Some(b) = text.get(at..at.wrapping_add(isa::INSN_SIZE)).and_then(|s| s.first_chunk::<8>())
-        else {
-            return Err(Error::PcOutOfBounds { pc: pc as u32 });
+        // One overflow-safe range check per instruction: the verifier's
+        // guarantees (targets in range, no fall-through) are not trusted for
+        // memory safety.
+        let fetched = text.get(at..at.wrapping_add(isa::INSN_SIZE)).and_then(|s| s.first_chunk::<8>());
+        let Some(b) = fetched else {
+            return Err(Error::PcOutOfBounds { pc: (at / isa::INSN_SIZE) as u32 });
         };
-        tracer.step(pc, b, regs);
+        if TRACE {
+            tracer.step(at / isa::INSN_SIZE, b, regs);
+        }
         let op = b[0];
-        let this = pc;
-        pc = pc.wrapping_add(1);
+        at = at.wrapping_add(isa::INSN_SIZE);
+
+        // The pc (instruction index) of the executing instruction, for errors.
+        macro_rules! this {
+            () => {
+                at.wrapping_sub(isa::INSN_SIZE) / isa::INSN_SIZE
+            };
+        }
 
         // Field decoders (the register fields are masked to 4 bits).
         macro_rules! dst {
@@ -230,8 +275,8 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
         // A taken jump by `delta` slots (relative to the next instruction).
         macro_rules! jump {
             ($delta:expr) => {{
-                burn(&mut fuel, this)?;
-                pc = pc.wrapping_add_signed(($delta) as isize);
+                burn(&mut fuel, this!())?;
+                at = at.wrapping_add((($delta) as isize as usize).wrapping_mul(isa::INSN_SIZE));
             }};
         }
         macro_rules! jmp64 {
@@ -261,7 +306,7 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
         // Loads and stores: address = base register + offset.
         macro_rules! fault {
             ($e:expr) => {
-                ($e).map_err(|e: Error| e.at_pc(this as u32))?
+                ($e).map_err(|e: Error| e.at_pc(this!() as u32))?
             };
         }
         macro_rules! load {
@@ -313,7 +358,7 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
             0xcf => alu64!(X, |d: u64, s: u64| ((d as i64) >> (s & 63)) as u64),
             0xd7 => {
                 let d = dst!();
-                regs[d] = bswap(regs[d], imm!(), this)?;
+                regs[d] = bswap(regs[d], imm!(), this!())?;
             }
 
             // ---- ALU (32-bit; results are zero-extended) ------------------------------
@@ -352,12 +397,12 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
                     16 => regs[d] as u16 as u64,
                     32 => regs[d] as u32 as u64,
                     64 => regs[d],
-                    imm => return Err(Error::InvalidImmediate { pc: this as u32, imm }),
+                    imm => return Err(Error::InvalidImmediate { pc: this!() as u32, imm }),
                 }
             }
             0xdc => {
                 let d = dst!();
-                regs[d] = bswap(regs[d], imm!(), this)?;
+                regs[d] = bswap(regs[d], imm!(), this!())?;
             }
 
             // ---- loads ------------------------------------------------------------------------
@@ -385,7 +430,7 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
                 let cell = fault!(memory.cell_mut::<4>(addr, Access::Atomic));
                 let old = u32::from_le_bytes(*cell);
                 let operand = regs[s] as u32 as u64;
-                let (new, fetched) = atomic_op(old as u64, operand, regs[0] as u32 as u64, imm!(), this)?;
+                let (new, fetched) = atomic_op(old as u64, operand, regs[0] as u32 as u64, imm!(), this!())?;
                 *cell = (new as u32).to_le_bytes();
                 match fetched {
                     Fetch::None => {}
@@ -397,7 +442,7 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
                 let (s, addr) = (src!(), regs[dst!()].wrapping_add(off!() as i64 as u64));
                 let cell = fault!(memory.cell_mut::<8>(addr, Access::Atomic));
                 let old = u64::from_le_bytes(*cell);
-                let (new, fetched) = atomic_op(old, regs[s], regs[0], imm!(), this)?;
+                let (new, fetched) = atomic_op(old, regs[s], regs[0], imm!(), this!())?;
                 *cell = new.to_le_bytes();
                 match fetched {
                     Fetch::None => {}
@@ -408,16 +453,16 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
 
             // ---- 64-bit immediate loads (two slots) --------------------------------------------
             isa::OP_LDDW | isa::OP_LDDWD | isa::OP_LDDWR => {
-                let Some(hi) = isa::slot(text, pc) else {
-                    return Err(Error::PcOutOfBounds { pc: pc as u32 });
+                let Some(hi) = text.get(at..at.wrapping_add(isa::INSN_SIZE)) else {
+                    return Err(Error::PcOutOfBounds { pc: (at / isa::INSN_SIZE) as u32 });
                 };
                 let value =
                     (imm!() as u32 as u64) | ((u32::from_le_bytes([hi[4], hi[5], hi[6], hi[7]]) as u64) << 32);
-                pc = pc.wrapping_add(1);
+                at = at.wrapping_add(isa::INSN_SIZE);
                 regs[dst!()] = match op {
                     isa::OP_LDDW => value,
                     _ if !program.rbf_pseudo_opcodes => {
-                        return Err(Error::UnknownOpcode { pc: this as u32, opcode: op })
+                        return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op })
                     }
                     isa::OP_LDDWD => region_base(REGION_DATA).wrapping_add(value),
                     _ => region_base(REGION_RODATA).wrapping_add(value),
@@ -477,33 +522,49 @@ fn execute<H: Helpers + ?Sized, T: Tracer + ?Sized>(
             // ---- calls and exit -------------------------------------------------------------------
             isa::OP_CALL => match src!() as u8 {
                 isa::CALL_HELPER => {
-                    burn(&mut fuel, this)?;
-                    helper_call(regs, program, memory, helpers, imm!() as u32, this)?;
+                    burn(&mut fuel, this!())?;
+                    helper_call(regs, program, memory, helpers, imm!() as u32, this!())?;
                 }
                 isa::CALL_LOCAL => {
-                    burn(&mut fuel, this)?;
-                    local_call(calls, regs, this, pc)?;
-                    pc = pc.wrapping_add_signed(imm!() as isize);
+                    burn(&mut fuel, this!())?;
+                    local_call(calls, regs, this!(), at)?;
+                    at = at.wrapping_add((imm!() as isize as usize).wrapping_mul(isa::INSN_SIZE));
                 }
-                _ => return Err(Error::UnknownOpcode { pc: this as u32, opcode: op }),
+                _ => return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op }),
             },
             isa::OP_CALLX => {
                 // The helper number is the value of the dst register.
                 let d = regs[dst!()];
                 let Ok(id) = u32::try_from(d) else {
-                    return Err(Error::HelperNotAllowed { pc: this as u32, helper: d as u32 });
+                    return Err(Error::HelperNotAllowed { pc: this!() as u32, helper: d as u32 });
                 };
-                burn(&mut fuel, this)?;
-                helper_call(regs, program, memory, helpers, id, this)?;
+                burn(&mut fuel, this!())?;
+                helper_call(regs, program, memory, helpers, id, this!())?;
             }
             isa::OP_EXIT => {
                 if calls.depth == 0 {
                     return Ok(regs[0]);
                 }
-                pc = local_return(calls, regs, this)?;
+                at = local_return(calls, regs, this!())?;
             }
 
-            _ => return Err(Error::UnknownOpcode { pc: this as u32, opcode: op }),
+            // Every other byte, each listed as a literal (not a range) so that
+            // the match is exhaustive without a wildcard: the dispatch table
+            // then covers all 256 values and needs no range check.
+            0x00 | 0x01 | 0x02 | 0x03 | 0x08 | 0x09 | 0x0a | 0x0b | 0x0d | 0x0e | 0x10 | 0x11 |
+            0x12 | 0x13 | 0x19 | 0x1a | 0x1b | 0x20 | 0x21 | 0x22 | 0x23 | 0x28 | 0x29 | 0x2a |
+            0x2b | 0x30 | 0x31 | 0x32 | 0x33 | 0x38 | 0x39 | 0x3a | 0x3b | 0x40 | 0x41 | 0x42 |
+            0x43 | 0x48 | 0x49 | 0x4a | 0x4b | 0x50 | 0x51 | 0x52 | 0x53 | 0x58 | 0x59 | 0x5a |
+            0x5b | 0x60 | 0x68 | 0x70 | 0x78 | 0x80 | 0x82 | 0x83 | 0x86 | 0x88 | 0x8a | 0x8b |
+            0x8c | 0x8e | 0x8f | 0x90 | 0x92 | 0x93 | 0x96 | 0x98 | 0x99 | 0x9a | 0x9b | 0x9d |
+            0x9e | 0xa0 | 0xa1 | 0xa2 | 0xa3 | 0xa8 | 0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 |
+            0xb3 | 0xb9 | 0xba | 0xbb | 0xc0 | 0xc1 | 0xc2 | 0xc8 | 0xc9 | 0xca | 0xcb | 0xd0 |
+            0xd1 | 0xd2 | 0xd3 | 0xd9 | 0xda | 0xdf | 0xe0 | 0xe1 | 0xe2 | 0xe3 | 0xe4 | 0xe5 |
+            0xe6 | 0xe7 | 0xe8 | 0xe9 | 0xea | 0xeb | 0xec | 0xed | 0xee | 0xef | 0xf0 | 0xf1 |
+            0xf2 | 0xf3 | 0xf4 | 0xf5 | 0xf6 | 0xf7 | 0xf8 | 0xf9 | 0xfa | 0xfb | 0xfc | 0xfd |
+            0xfe | 0xff => {
+                return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op })
+            }
         }
     }
 }
@@ -527,7 +588,8 @@ fn local_call(calls: &mut Calls, regs: &mut [u64; 16], this: usize, ret: usize) 
     Ok(())
 }
 
-/// Returns from a BPF-to-BPF call: restores r6–r9 and r10, gives the return pc.
+/// Returns from a BPF-to-BPF call: restores r6–r9 and r10, gives the return
+/// address (byte offset).
 #[inline(never)]
 fn local_return(calls: &mut Calls, regs: &mut [u64; 16], this: usize) -> Result<usize, Error> {
     calls.depth = calls.depth.wrapping_sub(1);

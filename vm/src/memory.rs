@@ -74,11 +74,42 @@ impl Region<'_> {
     }
 }
 
+/// How a region is stored: without an "unmapped" state, so that the load
+/// path needs no tag check (an unmapped region is an empty read-only slice,
+/// in which every access is out of bounds).
+#[derive(Debug)]
+enum Slot<'a> {
+    Ro(&'a [u8]),
+    Rw(&'a mut [u8]),
+}
+
+impl<'a> Slot<'a> {
+    const EMPTY: Slot<'a> = Slot::Ro(&[]);
+}
+
 /// The virtual address space of one run: up to [`MAX_REGIONS`] regions, each
 /// borrowing a caller-owned buffer. Nothing is allocated.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Memory<'a> {
-    regions: [Region<'a>; MAX_REGIONS],
+    regions: [Slot<'a>; MAX_REGIONS],
+    /// Bit `id` set: region `id` is mapped.
+    mapped: u8,
+}
+
+impl Default for Memory<'_> {
+    fn default() -> Self {
+        Memory { regions: [Slot::EMPTY; MAX_REGIONS], mapped: 0 }
+    }
+}
+
+impl<'a> From<Region<'a>> for Slot<'a> {
+    fn from(r: Region<'a>) -> Self {
+        match r {
+            Region::Unmapped => Slot::EMPTY,
+            Region::ReadOnly(s) => Slot::Ro(s),
+            Region::ReadWrite(s) => Slot::Rw(s),
+        }
+    }
 }
 
 #[inline(always)]
@@ -110,69 +141,82 @@ impl<'a> Memory<'a> {
         }
         let slot =
             self.regions.get_mut(id as usize).ok_or(Error::RegionUnavailable { region: id })?;
-        *slot = region;
+        let bit = 1u8 << id;
+        if matches!(region, Region::Unmapped) {
+            self.mapped &= !bit;
+        } else {
+            self.mapped |= bit;
+        }
+        *slot = region.into();
         Ok(region_base(id))
     }
 
     /// Unmaps region `id` (no effect for an invalid id).
     pub fn unmap(&mut self, id: u32) {
-        if let Some(r) = self.regions.get_mut(id as usize) {
-            *r = Region::Unmapped;
-        }
+        let _ = self.map(id, Region::Unmapped);
+    }
+
+    fn set(&mut self, id: u32, slot: Slot<'a>) -> u64 {
+        self.regions[id as usize] = slot;
+        self.mapped |= 1 << id;
+        region_base(id)
     }
 
     /// Maps the stack (region 1, read-write). Its length decides how many
     /// call frames fit (see [`crate::interpreter`]).
     pub fn map_stack(&mut self, stack: &'a mut [u8]) -> u64 {
-        self.regions[REGION_STACK as usize] = Region::ReadWrite(stack);
-        region_base(REGION_STACK)
+        self.set(REGION_STACK, Slot::Rw(stack))
     }
 
     /// Maps a read-only context (region 2).
     pub fn map_context_ro(&mut self, ctx: &'a [u8]) -> u64 {
-        self.regions[REGION_CONTEXT as usize] = Region::ReadOnly(ctx);
-        region_base(REGION_CONTEXT)
+        self.set(REGION_CONTEXT, Slot::Ro(ctx))
     }
 
     /// Maps a read-write context (region 2).
     pub fn map_context_rw(&mut self, ctx: &'a mut [u8]) -> u64 {
-        self.regions[REGION_CONTEXT as usize] = Region::ReadWrite(ctx);
-        region_base(REGION_CONTEXT)
+        self.set(REGION_CONTEXT, Slot::Rw(ctx))
     }
 
     /// Maps the container's read-write data (region 3), see
     /// [`crate::image::Image::init_data`].
     pub fn map_data(&mut self, data: &'a mut [u8]) -> u64 {
-        self.regions[REGION_DATA as usize] = Region::ReadWrite(data);
-        region_base(REGION_DATA)
+        self.set(REGION_DATA, Slot::Rw(data))
     }
 
     /// Maps the container's read-only data (region 4).
     pub fn map_rodata(&mut self, rodata: &'a [u8]) -> u64 {
-        self.regions[REGION_RODATA as usize] = Region::ReadOnly(rodata);
-        region_base(REGION_RODATA)
+        self.set(REGION_RODATA, Slot::Ro(rodata))
     }
 
     /// Maps an extra region in the first free id ≥ [`REGION_EXTRA_FIRST`] and
     /// returns its base address; `RegionUnavailable` if all are used.
     pub fn map_extra(&mut self, region: Region<'a>) -> Result<u64, Error> {
-        for id in REGION_EXTRA_FIRST as usize..MAX_REGIONS {
-            if matches!(self.regions[id], Region::Unmapped) {
-                self.regions[id] = region;
-                return Ok(region_base(id as u32));
+        for id in REGION_EXTRA_FIRST..MAX_REGIONS as u32 {
+            if !self.is_mapped(id) {
+                return self.map(id, region);
             }
         }
         Err(Error::RegionUnavailable { region: MAX_REGIONS as u32 })
     }
 
-    /// The region with id `id`, if the id is valid.
-    pub fn region(&self, id: u32) -> Option<&Region<'a>> {
-        self.regions.get(id as usize)
+    /// True if region `id` is mapped.
+    pub fn is_mapped(&self, id: u32) -> bool {
+        id < MAX_REGIONS as u32 && self.mapped & (1 << id) != 0
+    }
+
+    /// True if region `id` is mapped read-write.
+    pub fn is_writable(&self, id: u32) -> bool {
+        matches!(self.regions.get(id as usize), Some(Slot::Rw(_)))
     }
 
     /// Length in bytes of region `id` (0 if unmapped or invalid).
     pub fn region_len(&self, id: u32) -> usize {
-        self.region(id).map_or(0, Region::len)
+        match self.regions.get(id as usize) {
+            Some(Slot::Ro(s)) => s.len(),
+            Some(Slot::Rw(s)) => s.len(),
+            None => 0,
+        }
     }
 
     /// A read-only view of `len` bytes at virtual address `addr`, checked
@@ -186,9 +230,9 @@ impl<'a> Memory<'a> {
     fn slice_for(&self, addr: u64, len: usize, access: Access) -> Result<&[u8], Error> {
         let (id, off) = split(addr);
         let bytes: &[u8] = match self.regions.get(id) {
-            Some(Region::ReadOnly(s)) => s,
-            Some(Region::ReadWrite(s)) => s,
-            _ => return Err(fault(addr, len, access, false)),
+            Some(Slot::Ro(s)) => s,
+            Some(Slot::Rw(s)) => s,
+            None => return Err(fault(addr, len, access, false)),
         };
         match bytes.get(off..).and_then(|rest| rest.get(..len)) {
             Some(s) => Ok(s),
@@ -207,12 +251,12 @@ impl<'a> Memory<'a> {
     fn slice_mut_for(&mut self, addr: u64, len: usize, access: Access) -> Result<&mut [u8], Error> {
         let (id, off) = split(addr);
         let bytes: &mut [u8] = match self.regions.get_mut(id) {
-            Some(Region::ReadWrite(s)) => s,
-            Some(Region::ReadOnly(s)) => {
+            Some(Slot::Rw(s)) => s,
+            Some(Slot::Ro(s)) => {
                 let in_bounds = s.get(off..).and_then(|rest| rest.get(..len)).is_some();
                 return Err(fault(addr, len, access, in_bounds));
             }
-            _ => return Err(fault(addr, len, access, false)),
+            None => return Err(fault(addr, len, access, false)),
         };
         match bytes.get_mut(off..).and_then(|rest| rest.get_mut(..len)) {
             Some(s) => Ok(s),
@@ -225,9 +269,9 @@ impl<'a> Memory<'a> {
     pub fn load<const N: usize>(&self, addr: u64) -> Result<[u8; N], Error> {
         let (id, off) = split(addr);
         let bytes: &[u8] = match self.regions.get(id) {
-            Some(Region::ReadOnly(s)) => s,
-            Some(Region::ReadWrite(s)) => s,
-            _ => return Err(fault(addr, N, Access::Load, false)),
+            Some(Slot::Ro(s)) => s,
+            Some(Slot::Rw(s)) => s,
+            None => return Err(fault(addr, N, Access::Load, false)),
         };
         match bytes.get(off..).and_then(|rest| rest.first_chunk::<N>()) {
             Some(v) => Ok(*v),
@@ -252,15 +296,15 @@ impl<'a> Memory<'a> {
     ) -> Result<&mut [u8; N], Error> {
         let (id, off) = split(addr);
         match self.regions.get_mut(id) {
-            Some(Region::ReadWrite(s)) => match s.get_mut(off..).and_then(|r| r.first_chunk_mut::<N>()) {
+            Some(Slot::Rw(s)) => match s.get_mut(off..).and_then(|r| r.first_chunk_mut::<N>()) {
                 Some(cell) => Ok(cell),
                 None => Err(fault(addr, N, access, false)),
             },
-            Some(Region::ReadOnly(s)) => {
+            Some(Slot::Ro(s)) => {
                 let in_bounds = s.get(off..).and_then(|r| r.get(..N)).is_some();
                 Err(fault(addr, N, access, in_bounds))
             }
-            _ => Err(fault(addr, N, access, false)),
+            None => Err(fault(addr, N, access, false)),
         }
     }
 
@@ -282,9 +326,9 @@ impl<'a> Memory<'a> {
     pub fn read_cstr(&self, addr: u64, max: usize) -> Result<&[u8], Error> {
         let (id, off) = split(addr);
         let bytes: &[u8] = match self.regions.get(id) {
-            Some(Region::ReadOnly(s)) => s,
-            Some(Region::ReadWrite(s)) => s,
-            _ => return Err(fault(addr, 1, Access::Load, false)),
+            Some(Slot::Ro(s)) => s,
+            Some(Slot::Rw(s)) => s,
+            None => return Err(fault(addr, 1, Access::Load, false)),
         };
         let rest = bytes.get(off..).ok_or_else(|| fault(addr, 1, Access::Load, false))?;
         let window = &rest[..rest.len().min(max.saturating_add(1))];
@@ -302,7 +346,7 @@ impl<'a> Memory<'a> {
         let (sid, soff) = split(src);
         let (did, doff) = split(dst);
         if sid == did {
-            if let Some(Region::ReadWrite(s)) = self.regions.get_mut(sid) {
+            if let Some(Slot::Rw(s)) = self.regions.get_mut(sid) {
                 s.copy_within(soff..soff + len, doff);
             }
             return Ok(());
@@ -313,11 +357,10 @@ impl<'a> Memory<'a> {
         let (rlo, rhi) = (&mut a[lo], &mut b[0]);
         let (src_r, dst_r) = if sid < did { (rlo, rhi) } else { (rhi, rlo) };
         let src_bytes: &[u8] = match src_r {
-            Region::ReadOnly(s) => s,
-            Region::ReadWrite(s) => s,
-            Region::Unmapped => return Err(fault(src, len, Access::Load, false)),
+            Slot::Ro(s) => s,
+            Slot::Rw(s) => s,
         };
-        if let Region::ReadWrite(d) = dst_r {
+        if let Slot::Rw(d) = dst_r {
             d[doff..doff + len].copy_from_slice(&src_bytes[soff..soff + len]);
         }
         Ok(())
