@@ -264,6 +264,37 @@ fn pack_resolves_calls_across_sections() {
 }
 
 #[test]
+fn pack_ignores_debug_info_and_refuses_function_pointers() {
+    if !clang_available() {
+        return;
+    }
+    let d = scratch("pack-debug");
+    let src = tests_dir().join("containers/multi.c");
+    // -g adds DWARF and BTF sections with their own relocations: ignored.
+    ok(&run_in(&d, &["build", s(&src), "-o", "g.o", "--", "-g"]));
+    ok(&run_in(&d, &["pack", "g.o", "-o", "g.fc"]));
+    let out = ok(&run_in(&d, &["run", "g.fc", "--ctx", "0400000000000000"]));
+    assert!(out.contains("r0 = 118 (0x76)"), "{out}");
+    // The address of a function, in code or in data.
+    std::fs::write(
+        d.join("fp.c"),
+        "unsigned long g(void) { return 1; }\nunsigned long f(void *c) { return (unsigned long)&g; }\n",
+    )
+    .unwrap();
+    ok(&run_in(&d, &["build", "fp.c", "-o", "fp.o"]));
+    let e = fails(&run_in(&d, &["pack", "fp.o", "-o", "fp.fc"]));
+    assert!(e.contains("function pointers are not supported"), "{e}");
+    std::fs::write(
+        d.join("tbl.c"),
+        "unsigned long g(void) { return 1; }\nunsigned long (*tbl[])(void) = { g };\nunsigned long f(void *c) { return tbl[0](); }\n",
+    )
+    .unwrap();
+    ok(&run_in(&d, &["build", "tbl.c", "-o", "tbl.o"]));
+    let e = fails(&run_in(&d, &["pack", "tbl.o", "-o", "tbl.fc"]));
+    assert!(e.contains("function pointers are not supported"), "{e}");
+}
+
+#[test]
 fn pack_metadata_options() {
     if !clang_available() {
         return;
