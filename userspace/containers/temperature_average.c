@@ -8,7 +8,7 @@
  * KEY_AVERAGE) and notifies the app when the average crosses THRESHOLD
  * (value 1 = went above, 0 = went back below). Returns the average.
  *
- * Hook context (little endian): i32 centi_celsius; u32 flags; u64 now_ms. */
+ * Hook context: struct fc_temperature_ctx (femto.h). */
 #include <stdint.h>
 #include "femto.h"
 
@@ -20,24 +20,18 @@
 #endif
 #define KEY_AVERAGE 1
 
-struct temperature_ctx {
-    int32_t centi_celsius;
-    uint32_t flags;
-    uint64_t now_ms;
-};
-
 static int32_t samples[WINDOW];
 static uint32_t count; /* readings seen, saturating at WINDOW */
 static uint32_t next;  /* where the next reading goes */
 static uint32_t above; /* 1 while the average is above THRESHOLD */
 
-int64_t temperature_average(struct temperature_ctx *ctx, uint32_t len)
+int64_t temperature_average(struct fc_temperature_ctx *ctx, uint32_t len)
 {
     int64_t sum = 0;
     int32_t average;
     uint32_t i;
 
-    if (len < sizeof(struct temperature_ctx)) {
+    if (len < sizeof(struct fc_temperature_ctx)) {
         return 0; /* not a temperature context: leave it alone */
     }
     samples[next] = ctx->centi_celsius;
