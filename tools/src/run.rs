@@ -14,6 +14,10 @@ use std::path::Path;
 /// Default fuel budget (taken jumps and calls).
 pub const DEFAULT_FUEL: u64 = 1_000_000;
 
+/// Largest stack (all frames) or data region `femto run` allocates: an image
+/// asking for more is refused with a message instead of exhausting host memory.
+pub const MAX_HOST_REGION: usize = 64 << 20;
+
 /// Options of one `femto run`.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -178,9 +182,23 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<bool, String> {
     let mut host = SimHost::new(opts.seed);
     host.echo = true;
     host.temperature = opts.temperature;
+    if image.data_region_len() > MAX_HOST_REGION {
+        return Err(format!(
+            "{}: the data region ({} bytes) is larger than femto run allows ({MAX_HOST_REGION})",
+            path.display(),
+            image.data_region_len()
+        ));
+    }
+    let frame = program.stack_frame_size() as usize;
+    let stack_len = frame.saturating_mul(femto_vm::MAX_CALL_FRAMES);
+    if stack_len > MAX_HOST_REGION {
+        return Err(format!(
+            "{}: the stack ({frame} bytes per frame) is larger than femto run allows ({MAX_HOST_REGION} in all)",
+            path.display()
+        ));
+    }
     let mut data = vec![0u8; image.data_region_len()];
     image.init_data(&mut data).map_err(|e| format!("cannot initialise the data region: {e}"))?;
-    let frame = program.stack_frame_size() as usize;
     let mut ctx = opts.ctx.clone();
     let mut all_ok = true;
     println!("running `{entry_name}` (pc {entry}) of {}", path.display());
@@ -188,7 +206,7 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<bool, String> {
         if opts.repeat > 1 {
             println!("run {}:", i + 1);
         }
-        let mut stack = vec![0u8; frame * femto_vm::MAX_CALL_FRAMES];
+        let mut stack = vec![0u8; stack_len];
         let mut mem = Memory::new();
         mem.map_stack(&mut stack);
         match (&mut ctx, opts.ctx_ro) {

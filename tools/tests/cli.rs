@@ -567,6 +567,11 @@ fn run_context_forms_and_errors() {
     assert!(stdout(&o).contains("fault: pc 0: Load of 8 bytes at 0x0"), "{}", stdout(&o));
     let e = fails(&run_in(&d, &["run", "missing.fc"]));
     assert!(e.contains("cannot read missing.fc"), "{e}");
+    // An image asking for a 4 GiB stack frame is refused before allocating it.
+    let src = tests_dir().join("asm/add.s");
+    ok(&run_in(&d, &["asm", s(&src), "-o", "big.fc", "--stack", "4294967288"]));
+    let e = fails(&run_in(&d, &["run", "big.fc", "--ctx", "00"]));
+    assert!(e.contains("larger than femto run allows"), "{e}");
 }
 
 #[test]
