@@ -9,14 +9,16 @@
 #   ./check-tabs.sh [APP...]        (default: every build/*.tab)
 #
 # Kernel images (ELF or raw binary starting at the platform's flash start):
-#   KERNEL_NRF52840   default: ../target/thumbv7em-none-eabi/release/nrf52840dk.elf if present
-#   KERNEL_QEMU       default: ../target/riscv32imac-unknown-none-elf/release/qemu_rv32_virt.elf if present
+#   KERNEL_NRF52840   default: $KERNEL_TARGET_DIR/thumbv7em-none-eabi/release/femto-nrf52840dk.elf if present
+#   KERNEL_QEMU       default: $KERNEL_TARGET_DIR/riscv32imac-unknown-none-elf/release/femto-qemu_rv32_virt if present
+#   KERNEL_TARGET_DIR default: the root workspace's target/ (board/*/Makefile's default)
 # Prints "N passed, M failed"; exits non-zero if any check failed.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 TOCKLOADER="${TOCKLOADER:-$root/.venv/bin/tockloader}"
 build="$here/build"
+ktarget="${KERNEL_TARGET_DIR:-$root/target}"
 
 if [ ! -x "$TOCKLOADER" ] && ! command -v "$TOCKLOADER" >/dev/null; then
     echo "error: tockloader not found at $TOCKLOADER (run: make setup, or python3 -m venv .venv && .venv/bin/pip install tockloader)" >&2
@@ -37,8 +39,8 @@ passed=0 failed=0
 
 # platform | tockloader board | flash start of the image file | app address | kernel region size | kernel var | default kernel
 platforms=(
-    "nrf52840|nrf52dk|0x00000000|0x00040000|0x40000|KERNEL_NRF52840|$root/target/thumbv7em-none-eabi/release/nrf52840dk.elf"
-    "qemu_rv32_virt|qemu_rv32_virt|0x80000000|0x80100000|0x100000|KERNEL_QEMU|$root/target/riscv32imac-unknown-none-elf/release/qemu_rv32_virt.elf"
+    "nrf52840|nrf52dk|0x00000000|0x00040000|0x40000|KERNEL_NRF52840|$ktarget/thumbv7em-none-eabi/release/femto-nrf52840dk.elf"
+    "qemu_rv32_virt|qemu_rv32_virt|0x80000000|0x80100000|0x100000|KERNEL_QEMU|$ktarget/riscv32imac-unknown-none-elf/release/femto-qemu_rv32_virt"
 )
 
 # make_image PLATFORM_SPEC OUT: the kernel region of the flash image.
@@ -80,12 +82,15 @@ install_and_list() {
     local platform board base addr ksize kvar kdefault tabs=() a
     IFS='|' read -r platform board base addr ksize kvar kdefault <<<"$spec"
     for a in "$@"; do tabs+=("$build/$a.tab"); done
+    local kernel_before; kernel_before=$(head -c $((ksize)) "$img" | sha256sum)
     "$TOCKLOADER" install --board "$board" --flash-file "$img" --app-address "$addr" "${tabs[@]}" || return 1
     "$TOCKLOADER" list --board "$board" --flash-file "$img" --app-address "$addr" >"$tmp/list" 2>&1 || { cat "$tmp/list"; return 1; }
     cat "$tmp/list"
     for a in "$@"; do
         grep -Eq "^ *Name: +$a\$" "$tmp/list" || { echo "app $a not listed"; return 1; }
     done
+    # The kernel region is untouched.
+    [ "$(head -c $((ksize)) "$img" | sha256sum)" = "$kernel_before" ] || { echo "kernel region changed"; return 1; }
     # Exactly as many apps as installed.
     [ "$(grep -Ec '^ *Name: ' "$tmp/list")" -eq $# ] || { echo "unexpected number of apps listed"; return 1; }
 }
