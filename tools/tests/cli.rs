@@ -62,8 +62,24 @@ fn fails(o: &Output) -> String {
     e
 }
 
+/// A scratch directory, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
+fn scratch(name: &str) -> Scratch {
     static N: AtomicUsize = AtomicUsize::new(0);
     let d = std::env::temp_dir().join(format!(
         "femto-cli-test-{}-{}-{name}",
@@ -72,7 +88,7 @@ fn scratch(name: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
 }
 
 /// Compares `actual` with `tests/golden/NAME`, or rewrites it when `UPDATE_GOLDEN` is set.
@@ -203,7 +219,7 @@ fn build_errors_without_clang_or_source() {
     let e = fails(&run_in(&d, &["build", "nope.c"]));
     assert!(e.contains("nope.c: no such file"), "{e}");
     std::fs::write(d.join("a.c"), "int x;\n").unwrap();
-    let o = femto().args(["build", "a.c"]).current_dir(&d).env("FEMTO_CLANG", "/nonexistent/clang").output().unwrap();
+    let o = femto().args(["build", "a.c"]).current_dir(&*d).env("FEMTO_CLANG", "/nonexistent/clang").output().unwrap();
     let e = fails(&o);
     assert!(e.contains("cannot run /nonexistent/clang"), "{e}");
 }

@@ -32,13 +32,15 @@ fn object() -> Option<&'static [u8]> {
             defines: vec![],
             extra: vec![],
         };
-        match femto_tools::compile::build(&opts) {
+        let obj = match femto_tools::compile::build(&opts) {
             Ok(()) => std::fs::read(&out).ok(),
             Err(e) => {
                 println!("skipping the object-mutation properties: {e}");
                 None
             }
-        }
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        obj
     })
     .as_deref()
 }
