@@ -20,8 +20,8 @@ use femto_bench_programs as programs;
 use femto_vm::{memory, verify, AllowList, InsnCounter, Memory, NoHelpers, VerifierConfig};
 
 const FUEL: u64 = 100_000_000;
-const ROUNDS: usize = 7;
-const BATCH: Duration = Duration::from_millis(60);
+const ROUNDS: usize = 25;
+const BATCH: Duration = Duration::from_millis(20);
 
 /// One benchmark program and its context.
 struct Case {
