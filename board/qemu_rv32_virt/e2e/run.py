@@ -69,9 +69,18 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
+def quiet_run(cmd: list[str], **kwargs) -> None:
+    """Runs a build step; its output is shown only if it fails."""
+    res = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if res.returncode != 0:
+        sys.stdout.write(res.stdout)
+        sys.stdout.write(res.stderr)
+        raise subprocess.CalledProcessError(res.returncode, cmd)
+
+
 def build_kernel() -> None:
     log("=== e2e: building the QEMU kernel (board/qemu_rv32_virt) ===")
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=BOARD_DIR, check=True)
+    quiet_run(["cargo", "build", "--release"], cwd=BOARD_DIR)
 
 
 def available_apps() -> set[str]:
@@ -89,8 +98,7 @@ def build_apps(apps: list[str]) -> None:
     # userspace/ pins its own toolchain and target dir; don't leak ours.
     for var in ("RUSTUP_TOOLCHAIN", "CARGO_TARGET_DIR", "RUSTFLAGS", "CARGO"):
         env.pop(var, None)
-    subprocess.run(["make", "-s", "-C", str(USERSPACE), "tabs", f"APPS={' '.join(apps)}"],
-                   env=env, check=True)
+    quiet_run(["make", "-s", "-C", str(USERSPACE), "tabs", f"APPS={' '.join(apps)}"], env=env)
 
 
 def epmp_property() -> str:

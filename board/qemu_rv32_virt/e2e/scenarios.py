@@ -62,4 +62,75 @@ SCENARIOS: list[Scenario] = [
         forbid=[PANIC, r"faulted"],
         timeout=15,
     ),
+    # Issue scenario 1: load and run a container with a context, read the
+    # result. Tutorial 1's app runs the "increment" container (C and Rust
+    # builds) three times on a u64 context; tutorial 2's app runs
+    # multiply-add on a struct context.
+    Scenario(
+        name="container-run-context",
+        description="load a container, run it with a context, read r0 and the updated context",
+        apps=["hello"],
+        expect=[
+            BOOT,
+            r"^hello: loaded increment \(\d+ bytes\)$",
+            r"^hello: increment\(41\) = 42, context now 42$",
+            r"^hello: increment\(42\) = 43, context now 43$",
+            r"^hello: increment\(43\) = 44, context now 44$",
+            r"^hello: increment: 3 runs, 0 faults",
+            r"^hello: loaded increment_rs \(\d+ bytes\)$",
+            r"^hello: increment_rs\(41\) = 42, context now 42$",
+            r"^hello: increment_rs\(43\) = 44, context now 44$",
+            r"^hello: done$",
+            done(1),
+        ],
+        forbid=[PANIC, r"faulted", r"failed"],
+    ),
+    Scenario(
+        name="container-struct-context",
+        description="a struct context (multiply-add) and return values, incl. refused inputs",
+        apps=["context"],
+        expect=[
+            BOOT,
+            r"^context: multiply_add: 6 \* 7 \+ -2 = 40 \(r0 = 40\)$",
+            r"^context: multiply_add: -3 \* 5 \+ 100 = 85 \(r0 = 85\)$",
+            r"^context: multiply_add: 1048576 \* 1048576 \+ 1 = 1099511627777 \(r0 = 1099511627777\)$",
+            r"^context: multiply_add with an 8-byte context: r0 = -22$",
+            r"^context: exercise: 3 \* 4 \+ 5 = 17\b.*call 1$",
+            r"^context: exercise: 10 \* 10 \+ 10 = 110\b.*call 2$",
+            r"^context: exercise: 1099511627776 \* 2 \+ 0 refused\b.*call 3$",
+            r"^context: done$",
+            done(1),
+        ],
+        forbid=[PANIC, r"faulted", r"failed"],
+    ),
+    # Issue scenario 3: a container on the temperature hook transforms the
+    # readings before the app gets them. The simulated sensor yields
+    # 2150, 2175, 2200, 8500, 2225, 2250, 2275, 2300 (centi-degC); the
+    # container replaces each with the average of the last 4, so the app,
+    # reading through the ordinary temperature driver (0x60000), must see
+    # exactly these values, each after the raw reading it derives from.
+    Scenario(
+        name="temperature-hook",
+        description="container on the temperature hook: apps read transformed values (moving average)",
+        apps=["sensor"],
+        expect=[
+            BOOT,
+            r"^sensor: temperature_average attached to the temperature hook$",
+            r"^\[sim-temp\] reading 0: 2150$", r"^sensor: reading 1: average 21\.50 C$",
+            r"^\[sim-temp\] reading 1: 2175$", r"^sensor: reading 2: average 21\.62 C$",
+            r"^\[sim-temp\] reading 2: 2200$", r"^sensor: reading 3: average 21\.75 C$",
+            r"^\[sim-temp\] reading 3: 8500$", r"^sensor: reading 4: average 37\.56 C$",
+            r"^sensor: notification: average went above 25\.00 C$",
+            r"^\[sim-temp\] reading 4: 2225$", r"^sensor: reading 5: average 37\.75 C$",
+            r"^\[sim-temp\] reading 5: 2250$", r"^sensor: reading 6: average 37\.93 C$",
+            r"^\[sim-temp\] reading 6: 2275$", r"^sensor: reading 7: average 38\.12 C$",
+            r"^\[sim-temp\] reading 7: 2300$", r"^sensor: reading 8: average 22\.62 C$",
+            r"^sensor: notification: average went back below 25\.00 C$",
+            r"^sensor: container ran 8 times, 0 faults$",
+            r"^sensor: done$",
+            done(1),
+        ],
+        forbid=[PANIC, r"faulted", r"failed"],
+        count={r"^\[sim-temp\] reading": (8, 8)},
+    ),
 ]
