@@ -6,6 +6,7 @@
 
 use femto_tools::conformance::{self, Kind, Outcome};
 use femto_tools::{asm, disasm};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 fn suite_dir() -> Option<PathBuf> {
@@ -16,7 +17,8 @@ fn suite_dir() -> Option<PathBuf> {
     if dir.join("tests").is_dir() {
         Some(dir)
     } else {
-        println!(
+        let _ = writeln!(
+            std::io::stderr(),
             "bpf_conformance data not found at {} (set BPF_CONFORMANCE_DIR): skipped",
             dir.display()
         );
@@ -35,7 +37,9 @@ fn whole_suite_passes() {
             bad.push(r.to_string());
         }
     }
-    println!("{}", summary.line());
+    // Written to the stderr handle directly (not eprintln!), so that the line shows even when
+    // the test harness captures output.
+    let _ = writeln!(std::io::stderr(), "bpf_conformance ({}): {}", dir.display(), summary.line());
     let positives = summary.results.iter().filter(|r| r.kind == Kind::Positive).count();
     let negatives = summary.results.iter().filter(|r| r.kind == Kind::Negative).count();
     assert!(positives >= 300 && negatives >= 50, "suite incomplete: {positives} + {negatives} files");

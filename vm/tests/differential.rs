@@ -39,6 +39,8 @@
 //!   in neither VM (femto-vm verifies with every helper number allowed, so both fail at run
 //!   time).
 
+use std::io::Write as _;
+
 use femto_vm::{helpers, memory::Memory, verifier::VerifierConfig, Error, FnHelpers, Program};
 
 // ---------------------------------------------------------------------------------------------
@@ -410,8 +412,10 @@ fn femto_vm_agrees_with_rbpf_on_generated_programs() {
             ),
         }
     }
-    println!(
-        "differential: {count} programs ({insns} instruction slots): {ok} agreed on r0 and memory, faults agreed on: {faults:?}"
+    // Written to the stderr handle directly so that it shows under the test harness's capture.
+    let _ = writeln!(
+        std::io::stderr(),
+        "differential vs rbpf: {count} programs ({insns} instruction slots): {ok} agreed on r0 and memory, faults agreed on: {faults:?}"
     );
     // The generator must exercise every outcome, or the comparison proves little.
     assert!(ok > count / 2, "too few programs ran to completion: {ok}/{count}");
