@@ -3,84 +3,73 @@
  * Every run is one tick (1 s). Reads the lander's state and the autopilot's
  * thrust from the process-scoped key-value store, integrates the motion,
  * stores the new state, and reports it in its context (struct
- * lander_telemetry). Returns the status (0 flying, 1 landed, 2 crashed), or a
- * negative error if the key-value store fails. The first run starts a new
- * descent. */
+ * lander_telemetry). Returns the status (0 flying, 1 landed, 2 crashed), or
+ * -12 if the key-value store is full. The first run starts a new descent.
+ *
+ * The state lives in the store under keys KEY_ALTITUDE.. KEY_STATUS, which
+ * are consecutive and in the order of struct lander_telemetry's fields, so it
+ * is read and written with one loop (kept as a loop: a smaller image). */
 #include <stdint.h>
 #include "femto.h"
 #include "lander.h"
 
-static int64_t fetch_or(uint32_t key, int64_t fallback)
-{
-    uint64_t value;
-    if (fc_kv_fetch(FC_KV_PROCESS, key, &value) != 0) {
-        return fallback;
-    }
-    return (int64_t)value;
-}
+#define FIELDS 6 /* altitude, velocity, fuel, thrust, tick, status */
 
 int64_t lander_physics(struct lander_telemetry *out, uint32_t len)
 {
+    int64_t s[FIELDS];
     uint64_t value;
-    int64_t altitude, velocity, fuel, thrust, tick, status;
-    long err = 0;
+    uint32_t i;
 
     if (len < sizeof(struct lander_telemetry)) {
         return -22; /* EINVAL */
     }
     if (fc_kv_fetch(FC_KV_PROCESS, KEY_ALTITUDE, &value) != 0) {
         /* First tick: a new descent. */
-        altitude = START_ALTITUDE;
-        velocity = 0;
-        fuel = START_FUEL;
-        thrust = 0;
-        tick = 0;
-        status = LANDER_FLYING;
+        s[0] = START_ALTITUDE;
+        s[1] = 0;
+        s[2] = START_FUEL;
+        s[3] = 0;
+        s[4] = 0;
+        s[5] = LANDER_FLYING;
     } else {
-        altitude = (int64_t)value;
-        velocity = fetch_or(KEY_VELOCITY, 0);
-        fuel = fetch_or(KEY_FUEL, 0);
-        thrust = fetch_or(KEY_THRUST, 0);
-        tick = fetch_or(KEY_TICK, 0);
-        status = fetch_or(KEY_STATUS, LANDER_FLYING);
+#pragma clang loop unroll(disable)
+        for (i = 0; i < FIELDS; i++) {
+            s[i] = fc_kv_fetch(FC_KV_PROCESS, KEY_ALTITUDE + i, &value) == 0 ? (int64_t)value : 0;
+        }
     }
+    int64_t *altitude = &s[0], *velocity = &s[1], *fuel = &s[2], *thrust = &s[3];
 
-    if (status == LANDER_FLYING) {
-        if (thrust < 0) {
-            thrust = 0;
+    if (s[5] == LANDER_FLYING) {
+        if (*thrust < 0) {
+            *thrust = 0;
         }
-        if (thrust > 100) {
-            thrust = 100;
+        if (*thrust > 100) {
+            *thrust = 100;
         }
-        if (thrust > fuel) {
-            thrust = fuel;
+        if (*thrust > *fuel) {
+            *thrust = *fuel;
         }
-        fuel -= thrust;
-        velocity += thrust * ENGINE_ACCEL - MOON_GRAVITY;
-        altitude += velocity;
-        tick += 1;
-        if (altitude <= 0) {
-            altitude = 0;
-            status = velocity >= -SAFE_SPEED ? LANDER_LANDED : LANDER_CRASHED;
+        *fuel -= *thrust;
+        *velocity += *thrust * ENGINE_ACCEL - MOON_GRAVITY;
+        *altitude += *velocity;
+        s[4] += 1;
+        if (*altitude <= 0) {
+            *altitude = 0;
+            s[5] = *velocity >= -SAFE_SPEED ? LANDER_LANDED : LANDER_CRASHED;
         }
     } else {
-        thrust = 0;
+        *thrust = 0;
     }
 
-    err |= fc_kv_store(FC_KV_PROCESS, KEY_ALTITUDE, (uint64_t)altitude);
-    err |= fc_kv_store(FC_KV_PROCESS, KEY_VELOCITY, (uint64_t)velocity);
-    err |= fc_kv_store(FC_KV_PROCESS, KEY_FUEL, (uint64_t)fuel);
-    err |= fc_kv_store(FC_KV_PROCESS, KEY_TICK, (uint64_t)tick);
-    err |= fc_kv_store(FC_KV_PROCESS, KEY_STATUS, (uint64_t)status);
-    if (err != 0) {
-        return -12; /* ENOMEM: the store is full */
+#pragma clang loop unroll(disable)
+    for (i = 0; i < FIELDS; i++) {
+        /* The thrust is the autopilot's key: leave it to the autopilot. */
+        if (KEY_ALTITUDE + i != KEY_THRUST &&
+            fc_kv_store(FC_KV_PROCESS, KEY_ALTITUDE + i, (uint64_t)s[i]) != 0) {
+            return -12; /* ENOMEM: the store is full */
+        }
+        ((int64_t *)out)[i] = s[i];
     }
-
-    out->altitude = altitude;
-    out->velocity = velocity;
-    out->fuel = (uint64_t)fuel;
-    out->thrust = (uint64_t)thrust;
-    out->tick = (uint64_t)tick;
-    out->status = (uint64_t)status;
-    return status;
+    return s[5];
 }
