@@ -70,7 +70,7 @@ pub fn run<H: Helpers + ?Sized>(
     fuel: u64,
 ) -> Result<u64, Error> {
     let mut helpers = helpers;
-    run_dyn(program, entry, memory, &mut helpers, fuel, None)
+    run_plain(program, entry, memory, &mut helpers, fuel)
 }
 
 /// Like [`run`], calling `tracer` before every instruction.
@@ -83,26 +83,48 @@ pub fn run_traced<H: Helpers + ?Sized, T: Tracer + ?Sized>(
     tracer: &mut T,
 ) -> Result<u64, Error> {
     let (mut helpers, mut tracer) = (helpers, tracer);
-    run_dyn(program, entry, memory, &mut helpers, fuel, Some(&mut tracer))
+    run_with_tracer(program, entry, memory, &mut helpers, fuel, &mut tracer)
 }
 
-/// The non-generic body of [`run`] and [`run_traced`].
-///
-/// The interpreter is deliberately not generic over the helpers or the
-/// tracer: a generic function is compiled in the crate that instantiates it,
-/// with that crate's optimisation settings (a Tock kernel builds with
-/// opt-level "z"), whereas this function is compiled here, with femto-vm's
-/// (the workspace profile gives femto-vm opt-level 3). Helpers and tracers
-/// are called through a vtable, which costs nothing per plain instruction.
+/// [`run`] without a tracer (a separate function so that a firmware that
+/// never traces does not contain the traced loop).
 #[inline(never)]
-fn run_dyn(
+fn run_plain(
     program: &Program<'_>,
     entry: usize,
     memory: &mut Memory<'_>,
     helpers: &mut dyn Helpers,
     fuel: u64,
-    tracer: Option<&mut dyn Tracer>,
 ) -> Result<u64, Error> {
+    let (mut regs, mut calls) = setup(program, entry, memory)?;
+    execute::<false>(&mut regs, &mut calls, entry, fuel, program, memory, helpers, &mut NoTrace)
+}
+
+/// [`run_traced`]'s non-generic body.
+#[inline(never)]
+fn run_with_tracer(
+    program: &Program<'_>,
+    entry: usize,
+    memory: &mut Memory<'_>,
+    helpers: &mut dyn Helpers,
+    fuel: u64,
+    tracer: &mut dyn Tracer,
+) -> Result<u64, Error> {
+    let (mut regs, mut calls) = setup(program, entry, memory)?;
+    execute::<true>(&mut regs, &mut calls, entry, fuel, program, memory, helpers, tracer)
+}
+
+/// Checks the entry and the stack, and builds the initial registers and call
+/// stack.
+///
+/// The interpreter is deliberately not generic over the helpers or the
+/// tracer: a generic function is compiled in the crate that instantiates it,
+/// with that crate's optimisation settings (a Tock kernel builds with
+/// opt-level "z"), whereas `run_plain` / `run_with_tracer` are compiled here,
+/// with femto-vm's (the workspace profile gives femto-vm opt-level 3).
+/// Helpers and tracers are called through a vtable, which costs nothing per
+/// plain instruction.
+fn setup(program: &Program<'_>, entry: usize, memory: &Memory<'_>) -> Result<([u64; 16], Calls), Error> {
     let text = program.text;
     // The entry must be an instruction start: in range, and not the second
     // slot of an LDDW (opcode 0, see the verifier).
@@ -128,16 +150,13 @@ fn run_dyn(
     }
     regs[10] = vaddr(REGION_STACK, stack_len as u32);
 
-    let mut calls = Calls {
+    let calls = Calls {
         depth: 0,
         max_frames,
         frame_size: frame_size as u64,
         frames: [Frame::default(); MAX_CALL_FRAMES],
     };
-    match tracer {
-        None => execute::<false>(&mut regs, &mut calls, entry, fuel, program, memory, helpers, &mut NoTrace),
-        Some(t) => execute::<true>(&mut regs, &mut calls, entry, fuel, program, memory, helpers, t),
-    }
+    Ok((regs, calls))
 }
 
 /// Caller state saved by a BPF-to-BPF call.
