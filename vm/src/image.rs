@@ -263,7 +263,7 @@ impl<'a> Image<'a> {
     }
     /// The bytes a signature covers: the whole image before the signature area.
     pub fn signed_bytes(&self) -> &'a [u8] {
-        &self.bytes[..self.signed_len]
+        self.bytes.get(..self.signed_len).unwrap_or(self.bytes)
     }
     /// The verifier settings this image asks for: its allow-list, its stack
     /// size, strict mode if flagged, rBPF pseudo-opcodes for rBPF images.

@@ -8,6 +8,42 @@
 //!
 //! `#![no_std]`, no allocation, no `unsafe`, no dependencies.
 //!
+//! ## Life of a container
+//!
+//! 1. **Load** (once): [`Image::parse`] checks the container image
+//!    (`doc/image-format.md`); [`Image::verify`] (or [`verify`] for raw
+//!    instructions) runs the pre-flight [`verifier`], which checks every
+//!    instruction once so that the interpreter never re-checks opcodes,
+//!    registers or jump targets. [`Image::init_data`] fills the container's
+//!    data region.
+//! 2. **Run** (per event): the host maps caller-owned buffers into a
+//!    [`Memory`] (stack, context read-only or read-write, data, rodata, extra
+//!    regions) and calls [`Program::run`] with its [`Helpers`] and a fuel
+//!    budget. r1 = context address, r2 = context length, r10 = stack top.
+//!    The result is r0 or an [`Error`] naming what went wrong and where.
+//!
+//! ## Safety model
+//!
+//! * No host address is visible to a program: a virtual address is
+//!   `region << 32 | offset` ([`memory`]); every load, store and atomic is
+//!   checked for region, bounds (overflow-safe) and permission, in O(1).
+//! * Memory safety does not depend on the verifier: the interpreter masks
+//!   register numbers, checks the pc against the text and rejects unknown
+//!   opcodes itself, so even [`Program::assume_verified`] text cannot escape.
+//! * Termination: one unit of fuel per taken jump and per call; BPF-to-BPF
+//!   calls are bounded by [`MAX_CALL_FRAMES`] and by the frames that fit in
+//!   the stack region. In strict mode (forward jumps only) the verifier alone
+//!   guarantees termination.
+//! * Division by zero and signed overflow follow RFC 9669 (no trap).
+//!
+//! ## Performance notes
+//!
+//! The interpreter is a `match` on the opcode byte over the raw instruction
+//! bytes (no pre-decoding, so the text can stay in flash). Every byte value
+//! has an arm, so the dispatch table needs no range check; each arm decodes
+//! only the fields it uses; the core loop is not generic, so it is compiled
+//! with femto-vm's optimisation level even inside a kernel built for size.
+//!
 //! ```
 //! use femto_vm::{isa::Insn, memory::Memory, helpers::NoHelpers, verifier::{verify, VerifierConfig}};
 //! // mov r0, 42 ; exit
