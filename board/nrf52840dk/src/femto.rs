@@ -39,7 +39,7 @@ mod sizes {
     /// Containers per process.
     pub const CONTAINERS_PER_PROCESS: usize = 4;
     /// Bytes per container: the verified image copy plus its data region.
-    pub const CONTAINER_SLOT_BYTES: usize = 1024;
+    pub const CONTAINER_SLOT_BYTES: usize = 2048;
     /// Bytes of the stack containers run on (one per process).
     pub const CONTAINER_STACK_BYTES: usize = 1024;
 }

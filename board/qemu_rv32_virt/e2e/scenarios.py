@@ -133,4 +133,42 @@ SCENARIOS: list[Scenario] = [
         forbid=[PANIC, r"faulted", r"failed"],
         count={r"^\[sim-temp\] reading": (8, 8)},
     ),
+    # Two containers of one app that talk through the process-scoped
+    # key-value store (the original's "lunar lander" example).
+    Scenario(
+        name="kv-two-containers",
+        description="two containers of one app cooperate through the key-value store (lunar lander)",
+        apps=["lunar_lander"],
+        expect=[
+            BOOT,
+            r"^lander: descent from 1000 m, autopilot engaged$",
+            r"^lander: t= 30s altitude .* thrust 100%",
+            r"^lander: landed safely at -1\.34 m/s after 49 s$",
+            r"^lander: done$",
+            done(1),
+        ],
+        forbid=[PANIC, r"faulted", r"failed", r"crashed"],
+    ),
+    # All tutorial apps at once: four processes, each with its own
+    # containers (ids are per process), on hooks and run directly, side by
+    # side under the round-robin scheduler. Their console output interleaves
+    # (an app's line is written in several pieces, and another app may write
+    # in between), so only whole-write lines are matched here: each app's
+    # final "<app>: done" and the kernel's verdict per process (printed
+    # after all of them ended). The results themselves are checked line by
+    # line in the single-app scenarios above.
+    Scenario(
+        name="four-apps-concurrently",
+        description="four apps with their own containers run side by side and all finish cleanly",
+        apps=["hello", "context", "sensor", "lunar_lander"],
+        expect=[BOOT, done(4)],
+        forbid=[PANIC, r"faulted"],
+        count={
+            r"hello: done$": (1, 1),
+            r"context: done$": (1, 1),
+            r"sensor: done$": (1, 1),
+            r"lander: done$": (1, 1),
+            r"^\[test-exit\] (hello|context|sensor|lunar_lander): exited with 0$": (4, 4),
+        },
+    ),
 ]

@@ -31,7 +31,7 @@ type Clint = qemu_rv32_virt_chip::chip::QemuRv32VirtClint<'static>;
 /// Containers per process.
 const CONTAINERS_PER_PROCESS: usize = 4;
 /// Bytes per container: the verified image copy plus its data region.
-const CONTAINER_SLOT_BYTES: usize = 1024;
+const CONTAINER_SLOT_BYTES: usize = 2048;
 /// Bytes of the stack containers run on (one per process).
 const CONTAINER_STACK_BYTES: usize = 1024;
 
