@@ -17,8 +17,11 @@ cd "$ROOT"
 echo "== building the insn_count QEMU plugin" >&2
 make -s -C "$HERE/qemu-plugin" OUT="$OUT" >&2
 
-echo "== building the Cortex-M4 firmware (thumbv7em-none-eabi, release profile)" >&2
-CARGO_TARGET_DIR="$TARGET_DIR" cargo build -q -p femto-bench-cm4 --release --target thumbv7em-none-eabi >&2
+# Built from tools/bench/cm4, whose .cargo/config.toml has the kernel's
+# code-generation flags (static relocation, ICF, build-std core for size).
+echo "== building the Cortex-M4 firmware (thumbv7em-none-eabi, kernel profile and flags)" >&2
+(cd "$HERE/cm4" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
+    --bin femto-bench-cm4) >&2
 FIRMWARE="$TARGET_DIR/thumbv7em-none-eabi/release/femto-bench-cm4"
 
 echo "== running the firmware under qemu-system-arm -M mps2-an386" >&2

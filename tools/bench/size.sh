@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make size`: code and RAM footprint of femto-vm on thumbv7em (Cortex-M4)
-# with the kernel's release profile (opt-level "z" globally, femto-vm at
-# opt-level 3, LTO, panic=abort, codegen-units=1).
+# built as the kernel is: the root workspace's release profile (opt-level "z"
+# globally, femto-vm at opt-level 3, LTO, panic=abort, codegen-units=1) and
+# the kernel's code-generation flags (tools/bench/cm4/.cargo/config.toml).
 #
 # Code: two probe firmwares with identical start-up, console, panic and exit
 # code; `size-vm` additionally parses an image, verifies and runs a program
@@ -18,8 +19,10 @@ OUT="$TARGET_DIR/bench"
 mkdir -p "$OUT"
 cd "$ROOT"
 
-CARGO_TARGET_DIR="$TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
-    --target thumbv7em-none-eabi --bin size-base --bin size-vm >&2
+# Built from tools/bench/cm4, whose .cargo/config.toml has the kernel's
+# code-generation flags (static relocation, ICF, build-std core for size).
+(cd "$HERE/cm4" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
+    --bin size-base --bin size-vm) >&2
 BIN="$TARGET_DIR/thumbv7em-none-eabi/release"
 
 SIZE=llvm-size
