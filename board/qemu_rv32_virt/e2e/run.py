@@ -101,24 +101,30 @@ def build_apps(apps: list[str]) -> None:
     quiet_run(["make", "-s", "-C", str(USERSPACE), "tabs", f"APPS={' '.join(apps)}"], env=env)
 
 
+_EPMP_PROPERTY: str | None = None
+
+
 def epmp_property() -> str:
-    """The name QEMU gives the Smepmp CPU property (x-epmp before QEMU 8)."""
+    """The name this QEMU gives the Smepmp CPU property: "smepmp" on newer
+    QEMU, "x-epmp" on QEMU 7.2 (Debian 12). Found by starting a paused
+    machine with "smepmp": QEMU refuses at once if it does not know it."""
+    global _EPMP_PROPERTY
     if QEMU_EPMP_PROPERTY:
         return QEMU_EPMP_PROPERTY
-    try:
-        out = subprocess.run([QEMU, "-cpu", "rv32,help"], capture_output=True, text=True,
-                             timeout=10).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        out = ""
-    if "smepmp" in out and "x-epmp" not in out:
-        return "smepmp"
-    try:
-        version = subprocess.run([QEMU, "--version"], capture_output=True, text=True,
-                                 timeout=10).stdout
-        major = int(re.search(r"version (\d+)", version).group(1))
-        return "smepmp" if major >= 8 else "x-epmp"
-    except (OSError, subprocess.TimeoutExpired, AttributeError, ValueError):
-        return "x-epmp"
+    if _EPMP_PROPERTY is None:
+        probe = [QEMU, "-machine", "virt", "-bios", "none", "-S", "-display", "none",
+                 "-monitor", "none", "-serial", "none",
+                 "-global", "driver=riscv-cpu,property=smepmp,value=true"]
+        try:
+            res = subprocess.run(probe, capture_output=True, text=True, timeout=3,
+                                 stdin=subprocess.DEVNULL)
+            refused = res.returncode != 0 and "smepmp" in res.stderr
+        except subprocess.TimeoutExpired:
+            refused = False  # still running, paused: the property exists
+        except OSError:
+            refused = True
+        _EPMP_PROPERTY = "x-epmp" if refused else "smepmp"
+    return _EPMP_PROPERTY
 
 
 def apps_image(apps: list[str], workdir: Path) -> Path | None:
