@@ -121,7 +121,7 @@ fn main() {
         if t.tick % 5 == 0 || t.status != 0 {
             let _ = writeln!(
                 out,
-                "lander: t={:3}s altitude {:>8} m  velocity {:>7} m/s  thrust {:3}%  fuel {}",
+                "lander: t={:3}s altitude {} m  velocity {} m/s  thrust {:3}%  fuel {}",
                 t.tick,
                 Centi(t.altitude),
                 Centi(t.velocity),
