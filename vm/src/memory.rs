@@ -117,6 +117,15 @@ fn split(addr: u64) -> (usize, usize) {
     ((addr >> 32) as usize, addr as u32 as usize)
 }
 
+/// The fault for a write to a read-only region: a permission error if the
+/// range is inside the region, else out of bounds.
+#[cold]
+#[inline(never)]
+fn write_fault(region: &[u8], off: usize, addr: u64, len: usize, access: Access) -> Error {
+    let in_bounds = region.get(off..).and_then(|r| r.get(..len)).is_some();
+    fault(addr, len, access, in_bounds)
+}
+
 #[cold]
 fn fault(addr: u64, len: usize, access: Access, mapped_ro: bool) -> Error {
     let len = len as u32;
@@ -300,10 +309,7 @@ impl<'a> Memory<'a> {
                 Some(cell) => Ok(cell),
                 None => Err(fault(addr, N, access, false)),
             },
-            Some(Slot::Ro(s)) => {
-                let in_bounds = s.get(off..).and_then(|r| r.get(..N)).is_some();
-                Err(fault(addr, N, access, in_bounds))
-            }
+            Some(Slot::Ro(s)) => Err(write_fault(s, off, addr, N, access)),
             None => Err(fault(addr, N, access, false)),
         }
     }
