@@ -79,8 +79,11 @@ fn u64_at(b: &[u8], at: usize) -> usize {
 /// The `.text` of a little-endian ELF64 relocatable object; panics (fails the
 /// build) if `.text` is missing or has relocations.
 fn elf_text(obj: &[u8], what: &Path) -> Vec<u8> {
-    assert!(obj.len() > 64 && &obj[0..4] == b"\x7fELF" && obj[4] == 2 && obj[5] == 1,
-        "{}: not a little-endian ELF64 object", what.display());
+    assert!(
+        obj.len() > 64 && &obj[0..4] == b"\x7fELF" && obj[4] == 2 && obj[5] == 1,
+        "{}: not a little-endian ELF64 object",
+        what.display()
+    );
     let shoff = u64_at(obj, 0x28);
     let shentsize = u16_at(obj, 0x3a);
     let shnum = u16_at(obj, 0x3c);
@@ -97,7 +100,10 @@ fn elf_text(obj: &[u8], what: &Path) -> Vec<u8> {
         let n = name(i);
         let kind = u32_at(obj, sh(i) + 4);
         if (kind == 9 || kind == 4) && n.ends_with(".text") {
-            panic!("{}: .text has relocations ({n}); the benchmark programs must be self-contained", what.display());
+            panic!(
+                "{}: .text has relocations ({n}); the benchmark programs must be self-contained",
+                what.display()
+            );
         }
         if n == ".text" {
             let off = u64_at(obj, sh(i) + 0x18);
@@ -113,12 +119,21 @@ fn compile_c(src: &Path, out_dir: &Path) -> Vec<u8> {
     let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
     let obj = out_dir.join(format!("{stem}.o"));
     let status = Command::new(&clang)
-        .args(["-target", "bpf", "-O2", "-ffreestanding", "-fno-builtin", "-c"])
+        .args([
+            "-target",
+            "bpf",
+            "-O2",
+            "-ffreestanding",
+            "-fno-builtin",
+            "-c",
+        ])
         .arg(src)
         .arg("-o")
         .arg(&obj)
         .status()
-        .unwrap_or_else(|e| panic!("cannot run {clang} (needed to compile the eBPF benchmark programs): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {clang} (needed to compile the eBPF benchmark programs): {e}")
+        });
     assert!(status.success(), "{clang} failed on {}", src.display());
     elf_text(&fs::read(&obj).unwrap(), src)
 }

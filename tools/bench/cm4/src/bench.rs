@@ -33,7 +33,10 @@ impl Helpers for BenchHelpers {
 const ALLOWED: [u32; 1] = [programs::BENCH_HELPER];
 
 fn config() -> VerifierConfig<'static> {
-    VerifierConfig { helpers: AllowList::Ids(&ALLOWED), ..VerifierConfig::default() }
+    VerifierConfig {
+        helpers: AllowList::Ids(&ALLOWED),
+        ..VerifierConfig::default()
+    }
 }
 
 /// Runs every measurement, prints the section table and exits QEMU.
@@ -67,17 +70,23 @@ fn per_op(s: &mut Sections, name: &str, text: &'static [u8]) -> bool {
     let mut stack = [0u8; STACK];
     let mut memory = Memory::new();
     memory.map_stack(&mut stack);
-    let result =
-        s.measure_named("run", name, || program.run(0, &mut memory, &mut BenchHelpers, FUEL));
+    let result = s.measure_named("run", name, || {
+        program.run(0, &mut memory, &mut BenchHelpers, FUEL)
+    });
     let r0 = match result {
         Ok(v) => v,
         Err(e) => return report_error(name, "run", e),
     };
     // Count the eBPF instructions executed (unmeasured, traced run).
     let mut counter = InsnCounter::default();
-    if let Err(e) =
-        femto_vm::run_traced(&program, 0, &mut memory, &mut BenchHelpers, FUEL, &mut counter)
-    {
+    if let Err(e) = femto_vm::run_traced(
+        &program,
+        0,
+        &mut memory,
+        &mut BenchHelpers,
+        FUEL,
+        &mut counter,
+    ) {
         return report_error(name, "traced run", e);
     }
     print_kv("ebpf_insns", name, counter.count);
@@ -92,7 +101,9 @@ fn per_op(s: &mut Sections, name: &str, text: &'static [u8]) -> bool {
 
 fn fletcher32(s: &mut Sections) -> bool {
     let input: &[u8] = black_box(&programs::FLETCHER32_INPUT[..]);
-    let native = s.measure("run.fletcher32.native", || programs::fletcher32_native(input));
+    let native = s.measure("run.fletcher32.native", || {
+        programs::fletcher32_native(input)
+    });
     let mut ok = check(
         "fletcher32.native",
         u64::from(native),
@@ -101,7 +112,8 @@ fn fletcher32(s: &mut Sections) -> bool {
 
     let cfg = config();
     let text = black_box(programs::FLETCHER32);
-    let program: Program<'_> = match s.measure("verify.fletcher32", || femto_vm::verify(text, &cfg)) {
+    let program: Program<'_> = match s.measure("verify.fletcher32", || femto_vm::verify(text, &cfg))
+    {
         Ok(p) => p,
         Err(e) => return report_error("fletcher32", "verify", e),
     };
@@ -122,15 +134,22 @@ fn fletcher32(s: &mut Sections) -> bool {
     ctx[8..12].copy_from_slice(&((input.len() / 2) as u32).to_le_bytes());
     memory.map_context_ro(&ctx);
 
-    let result = s.measure("run.fletcher32.vm", || program.run(0, &mut memory, &mut BenchHelpers, FUEL));
+    let result = s.measure("run.fletcher32.vm", || {
+        program.run(0, &mut memory, &mut BenchHelpers, FUEL)
+    });
     match result {
         Ok(v) => ok &= check("fletcher32.vm", v, u64::from(programs::FLETCHER32_EXPECTED)),
         Err(e) => return report_error("fletcher32", "run", e),
     }
     let mut counter = InsnCounter::default();
-    if let Err(e) =
-        femto_vm::run_traced(&program, 0, &mut memory, &mut BenchHelpers, FUEL, &mut counter)
-    {
+    if let Err(e) = femto_vm::run_traced(
+        &program,
+        0,
+        &mut memory,
+        &mut BenchHelpers,
+        FUEL,
+        &mut counter,
+    ) {
         return report_error("fletcher32", "traced run", e);
     }
     print_kv("ebpf_insns", "fletcher32", counter.count);
@@ -139,10 +158,23 @@ fn fletcher32(s: &mut Sections) -> bool {
     // containers (it reports instructions per run).
     let mut counter = InsnCounter::default();
     let result = s.measure("run.fletcher32.vm_counted", || {
-        femto_vm::run_traced(&program, 0, &mut memory, &mut BenchHelpers, FUEL, &mut counter)
+        femto_vm::run_traced(
+            &program,
+            0,
+            &mut memory,
+            &mut BenchHelpers,
+            FUEL,
+            &mut counter,
+        )
     });
     match result {
-        Ok(v) => ok &= check("fletcher32.vm_counted", v, u64::from(programs::FLETCHER32_EXPECTED)),
+        Ok(v) => {
+            ok &= check(
+                "fletcher32.vm_counted",
+                v,
+                u64::from(programs::FLETCHER32_EXPECTED),
+            )
+        }
         Err(e) => return report_error("fletcher32", "counted run", e),
     }
     ok
@@ -159,7 +191,10 @@ fn container_run(s: &mut Sections) -> bool {
     let mut text = [0u8; 16];
     text[..8].copy_from_slice(&femto_vm::isa::Insn::new(0xb7, 0, 0, 0, 0).encode());
     text[8..].copy_from_slice(&femto_vm::isa::Insn::new(0x95, 0, 0, 0, 0).encode());
-    let functions = [Function { name: b"main", pc: 0 }];
+    let functions = [Function {
+        name: b"main",
+        pc: 0,
+    }];
     let spec = ImageSpec {
         name: b"trivial",
         app_version: 1,
@@ -197,7 +232,14 @@ fn container_run(s: &mut Sections) -> bool {
         memory.map_context_ro(&ctx);
         memory.map_data(&mut data);
         memory.map_rodata(image.rodata());
-        femto_vm::run_traced(&program, entry, &mut memory, &mut BenchHelpers, FUEL, &mut counter)
+        femto_vm::run_traced(
+            &program,
+            entry,
+            &mut memory,
+            &mut BenchHelpers,
+            FUEL,
+            &mut counter,
+        )
     });
     match result {
         Ok(v) => check("container.trivial", v, 0),

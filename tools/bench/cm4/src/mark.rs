@@ -23,6 +23,7 @@ pub fn mark(id: u32) {
 }
 
 /// Hands out mark ids and tells the host which pair brackets which section.
+#[derive(Default)]
 pub struct Sections {
     next: u32,
 }

@@ -20,7 +20,11 @@ fn call(op: u32, arg: usize) -> u32 {
 
 /// Ends the emulation: QEMU exits with status 0 if `ok`, 1 otherwise.
 pub fn exit(ok: bool) -> ! {
-    let reason = if ok { ADP_STOPPED_APPLICATION_EXIT } else { ADP_STOPPED_RUNTIME_ERROR_UNKNOWN };
+    let reason = if ok {
+        ADP_STOPPED_APPLICATION_EXIT
+    } else {
+        ADP_STOPPED_RUNTIME_ERROR_UNKNOWN
+    };
     call(SYS_EXIT, reason as usize);
     loop {
         core::hint::spin_loop();
@@ -39,10 +43,19 @@ pub struct Writer {
     len: usize,
 }
 
+impl Default for Writer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Writer {
     /// An empty writer.
     pub fn new() -> Self {
-        Writer { buf: [0; 128], len: 0 }
+        Writer {
+            buf: [0; 128],
+            len: 0,
+        }
     }
 
     fn flush(&mut self) {

@@ -118,8 +118,12 @@ struct Row {
 /// Runs `case` once in each VM and checks both results; returns the
 /// number of eBPF instructions executed. Used by the benchmark and the tests.
 fn check_case(case: &Case) -> Result<u64, String> {
-    let cfg = VerifierConfig { helpers: AllowList::Ids(&[]), ..VerifierConfig::default() };
-    let program = verify(case.program, &cfg).map_err(|e| format!("{}: femto-vm verify: {e}", case.name))?;
+    let cfg = VerifierConfig {
+        helpers: AllowList::Ids(&[]),
+        ..VerifierConfig::default()
+    };
+    let program =
+        verify(case.program, &cfg).map_err(|e| format!("{}: femto-vm verify: {e}", case.name))?;
     let mut stack = vec![0u8; 512];
     let mut ctx = case.femto_ctx.clone();
     let mut counter = InsnCounter::default();
@@ -131,22 +135,35 @@ fn check_case(case: &Case) -> Result<u64, String> {
     let r = femto_vm::run_traced(&program, 0, &mut mem, &mut NoHelpers, FUEL, &mut counter)
         .map_err(|e| format!("{}: femto-vm: {e}", case.name))?;
     if r != case.expected {
-        return Err(format!("{}: femto-vm returned {r:#x}, expected {:#x}", case.name, case.expected));
+        return Err(format!(
+            "{}: femto-vm returned {r:#x}, expected {:#x}",
+            case.name, case.expected
+        ));
     }
-    let vm = rbpf::EbpfVmMbuff::new(Some(case.program)).map_err(|e| format!("{}: rbpf load: {e}", case.name))?;
+    let vm = rbpf::EbpfVmMbuff::new(Some(case.program))
+        .map_err(|e| format!("{}: rbpf load: {e}", case.name))?;
     let mut rctx = case.femto_ctx.clone();
     (case.rbpf_fixup)(&mut rctx);
-    let r = vm.execute_program(&rctx, &[]).map_err(|e| format!("{}: rbpf: {e}", case.name))?;
+    let r = vm
+        .execute_program(&rctx, &[])
+        .map_err(|e| format!("{}: rbpf: {e}", case.name))?;
     if r != case.expected {
-        return Err(format!("{}: rbpf returned {r:#x}, expected {:#x}", case.name, case.expected));
+        return Err(format!(
+            "{}: rbpf returned {r:#x}, expected {:#x}",
+            case.name, case.expected
+        ));
     }
     Ok(counter.count)
 }
 
 fn run_case(case: &Case) -> Result<Row, String> {
     let insns = check_case(case)?;
-    let cfg = VerifierConfig { helpers: AllowList::Ids(&[]), ..VerifierConfig::default() };
-    let program = verify(case.program, &cfg).map_err(|e| format!("{}: femto-vm verify: {e}", case.name))?;
+    let cfg = VerifierConfig {
+        helpers: AllowList::Ids(&[]),
+        ..VerifierConfig::default()
+    };
+    let program =
+        verify(case.program, &cfg).map_err(|e| format!("{}: femto-vm verify: {e}", case.name))?;
     let mut stack = vec![0u8; 512];
     let mut ctx = case.femto_ctx.clone();
     let template = case.femto_ctx.clone();
@@ -160,15 +177,21 @@ fn run_case(case: &Case) -> Result<Row, String> {
         if !ctx.is_empty() {
             mem.map_context_rw(&mut ctx);
         }
-        program.run(0, &mut mem, &mut NoHelpers, FUEL).unwrap_or(u64::MAX)
+        program
+            .run(0, &mut mem, &mut NoHelpers, FUEL)
+            .unwrap_or(u64::MAX)
     };
     let r = femto();
     if r != case.expected {
-        return Err(format!("{}: femto-vm returned {r:#x}, expected {:#x}", case.name, case.expected));
+        return Err(format!(
+            "{}: femto-vm returned {r:#x}, expected {:#x}",
+            case.name, case.expected
+        ));
     }
 
     // rbpf: EbpfVmMbuff with an empty metadata buffer, so r1 = mem.
-    let vm = rbpf::EbpfVmMbuff::new(Some(case.program)).map_err(|e| format!("{}: rbpf load: {e}", case.name))?;
+    let vm = rbpf::EbpfVmMbuff::new(Some(case.program))
+        .map_err(|e| format!("{}: rbpf load: {e}", case.name))?;
     let mut rctx = case.femto_ctx.clone();
     (case.rbpf_fixup)(&mut rctx);
     let rtemplate = rctx.clone();
@@ -180,7 +203,10 @@ fn run_case(case: &Case) -> Result<Row, String> {
     };
     let r = rb();
     if r != case.expected {
-        return Err(format!("{}: rbpf returned {r:#x}, expected {:#x}", case.name, case.expected));
+        return Err(format!(
+            "{}: rbpf returned {r:#x}, expected {:#x}",
+            case.name, case.expected
+        ));
     }
 
     let fi = calibrate(&mut femto);
@@ -190,7 +216,12 @@ fn run_case(case: &Case) -> Result<Row, String> {
         fbest = fbest.min(batch(&mut femto, fi));
         rbest = rbest.min(batch(&mut rb, ri));
     }
-    Ok(Row { name: case.name, insns, femto_ns_run: fbest, rbpf_ns_run: rbest })
+    Ok(Row {
+        name: case.name,
+        insns,
+        femto_ns_run: fbest,
+        rbpf_ns_run: rbest,
+    })
 }
 
 fn main() {
@@ -208,7 +239,13 @@ fn main() {
     println!("host benchmark (release build; ns per executed eBPF instruction, best of {ROUNDS} interleaved rounds)");
     println!(
         "{:<12} {:>12} {:>14} {:>14} {:>12} {:>12} {:>9}",
-        "program", "ebpf insns", "femto ns/run", "rbpf ns/run", "femto ns/i", "rbpf ns/i", "speedup"
+        "program",
+        "ebpf insns",
+        "femto ns/run",
+        "rbpf ns/run",
+        "femto ns/i",
+        "rbpf ns/i",
+        "speedup"
     );
     for r in &rows {
         println!(
@@ -224,9 +261,21 @@ fn main() {
     }
     for r in &rows {
         println!("figure: host.{}.ebpf_insns = {} insns", r.name, r.insns);
-        println!("figure: host.{}.femto_ns_per_insn = {:.2} ns", r.name, r.femto_ns_run / r.insns as f64);
-        println!("figure: host.{}.rbpf_ns_per_insn = {:.2} ns", r.name, r.rbpf_ns_run / r.insns as f64);
-        println!("figure: host.{}.speedup_vs_rbpf = {:.2} x", r.name, r.rbpf_ns_run / r.femto_ns_run);
+        println!(
+            "figure: host.{}.femto_ns_per_insn = {:.2} ns",
+            r.name,
+            r.femto_ns_run / r.insns as f64
+        );
+        println!(
+            "figure: host.{}.rbpf_ns_per_insn = {:.2} ns",
+            r.name,
+            r.rbpf_ns_run / r.insns as f64
+        );
+        println!(
+            "figure: host.{}.speedup_vs_rbpf = {:.2} x",
+            r.name,
+            r.rbpf_ns_run / r.femto_ns_run
+        );
     }
     if failed {
         std::process::exit(1);
@@ -248,6 +297,9 @@ mod tests {
     #[test]
     fn loop_executes_the_documented_instruction_count() {
         let case = cases().into_iter().find(|c| c.name == "loop").unwrap();
-        assert_eq!(check_case(&case).unwrap(), 3 * programs::LOOP_ITERATIONS + 3);
+        assert_eq!(
+            check_case(&case).unwrap(),
+            3 * programs::LOOP_ITERATIONS + 3
+        );
     }
 }

@@ -70,14 +70,46 @@ program!(
 
 /// The per-instruction programs, in report order.
 pub const PER_OP: [PerOp; 8] = [
-    PerOp { name: "add_imm", insn: "add r0, 1", program: ADD_IMM },
-    PerOp { name: "add_reg", insn: "add r0, r1", program: ADD_REG },
-    PerOp { name: "ldxdw", insn: "ldxdw r2, [r10-8]", program: LDXDW },
-    PerOp { name: "stxdw", insn: "stxdw [r10-8], r1", program: STXDW },
-    PerOp { name: "jeq_taken", insn: "jeq r1, 1, +0", program: JEQ_TAKEN },
-    PerOp { name: "ja", insn: "ja +0", program: JA },
-    PerOp { name: "call", insn: "call 1 (helper)", program: CALL },
-    PerOp { name: "div64", insn: "div r0, r1", program: DIV64 },
+    PerOp {
+        name: "add_imm",
+        insn: "add r0, 1",
+        program: ADD_IMM,
+    },
+    PerOp {
+        name: "add_reg",
+        insn: "add r0, r1",
+        program: ADD_REG,
+    },
+    PerOp {
+        name: "ldxdw",
+        insn: "ldxdw r2, [r10-8]",
+        program: LDXDW,
+    },
+    PerOp {
+        name: "stxdw",
+        insn: "stxdw [r10-8], r1",
+        program: STXDW,
+    },
+    PerOp {
+        name: "jeq_taken",
+        insn: "jeq r1, 1, +0",
+        program: JEQ_TAKEN,
+    },
+    PerOp {
+        name: "ja",
+        insn: "ja +0",
+        program: JA,
+    },
+    PerOp {
+        name: "call",
+        insn: "call 1 (helper)",
+        program: CALL,
+    },
+    PerOp {
+        name: "div64",
+        insn: "div r0, r1",
+        program: DIV64,
+    },
 ];
 
 /// The original benchmark's input: 360 ASCII bytes, read as 180 little-endian
@@ -108,7 +140,14 @@ pub fn bubble_sort_context() -> [u8; 4 + BUBBLE_SORT_LEN * 4] {
 /// number of inversions of the sequence), computed natively.
 pub fn bubble_sort_expected_swaps() -> u64 {
     let ctx = bubble_sort_context();
-    let v = |i: usize| u32::from_le_bytes([ctx[4 + 4 * i], ctx[5 + 4 * i], ctx[6 + 4 * i], ctx[7 + 4 * i]]);
+    let v = |i: usize| {
+        u32::from_le_bytes([
+            ctx[4 + 4 * i],
+            ctx[5 + 4 * i],
+            ctx[6 + 4 * i],
+            ctx[7 + 4 * i],
+        ])
+    };
     let mut inversions = 0;
     for i in 0..BUBBLE_SORT_LEN {
         for j in i + 1..BUBBLE_SORT_LEN {
@@ -133,7 +172,11 @@ pub fn fletcher32_native(data: &[u8]) -> u32 {
     let whole = data.len() & !1;
     let mut start = 0;
     while start < whole {
-        let end = if whole - start > 2 * 359 { start + 2 * 359 } else { whole };
+        let end = if whole - start > 2 * 359 {
+            start + 2 * 359
+        } else {
+            whole
+        };
         let Some(block) = data.get(start..end) else {
             break;
         };

@@ -60,7 +60,9 @@ mod probe {
             Ok(p) => {
                 let mut m = Memory::new();
                 m.map_stack(&mut *stack);
-                let base = m.map_extra(Region::ReadOnly(&programs::FLETCHER32_INPUT[..])).unwrap_or(0);
+                let base = m
+                    .map_extra(Region::ReadOnly(&programs::FLETCHER32_INPUT[..]))
+                    .unwrap_or(0);
                 ctx[..8].copy_from_slice(&base.to_le_bytes());
                 ctx[8..12].copy_from_slice(&180u32.to_le_bytes());
                 m.map_context_ro(ctx);
