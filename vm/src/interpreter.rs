@@ -16,7 +16,8 @@
 //! not) and every call (helper or local). Straight-line code costs nothing, so
 //! a run executes at most `(fuel + 1) × program length` instructions. When a
 //! jump or call needs fuel and none is left, the run stops with
-//! [`Error::FuelExhausted`].
+//! [`Error::FuelExhausted`]. Fuel is held in a machine word: on a 32-bit
+//! target a budget above `u32::MAX` is treated as `u32::MAX`.
 
 use crate::error::{Access, Error};
 use crate::helpers::Helpers;
