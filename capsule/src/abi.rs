@@ -29,8 +29,12 @@ pub mod command {
     pub const HOOK_INFO: usize = 9;
     /// Board limits.
     pub const LIMITS: usize = 10;
-    /// Why the last load failed.
+    /// Why the last load or install failed.
     pub const LOAD_ERROR: usize = 11;
+    /// Install a container from the signed envelope of read-only allow 1
+    /// (argument 1: 0 = as a new container, else the id of the container to
+    /// replace).
+    pub const INSTALL: usize = 12;
 }
 
 /// Subscribe numbers.
@@ -47,6 +51,10 @@ pub mod upcall {
 
 /// Read-only allow 0: the image to load.
 pub const ALLOW_RO_IMAGE: usize = 0;
+/// Read-only allow 1: the signed envelope to install (command 12).
+pub const ALLOW_RO_ENVELOPE: usize = 1;
+/// Number of read-only allows.
+pub const ALLOW_RO_COUNT: u8 = 2;
 /// Read-write allow 0: the run context.
 pub const ALLOW_RW_CONTEXT: usize = 0;
 
@@ -64,6 +72,8 @@ pub mod info {
     pub const FUEL: usize = 4;
     /// `(image bytes, data bytes)`.
     pub const SIZE: usize = 5;
+    /// Sequence number of the signed envelope (u64; 0 = loaded unsigned).
+    pub const SEQUENCE: usize = 6;
 }
 
 /// Fault kinds (command 7 field 2, subscribe 2).
@@ -106,6 +116,32 @@ pub mod load_error {
     pub const NO_SLOT: u32 = 6;
     /// Grant memory could not be allocated.
     pub const GRANT: u32 = 7;
+    /// Unsigned load refused: the board requires signed envelopes.
+    pub const UNSIGNED_REFUSED: u32 = 8;
+    /// No envelope shared (read-only allow 1 empty).
+    pub const NO_ENVELOPE: u32 = 9;
+    /// The envelope's COSE structure is malformed or too large.
+    pub const ENVELOPE: u32 = 10;
+    /// Signed with a key the board does not trust.
+    pub const UNKNOWN_KEY: u32 = 11;
+    /// The signature does not verify.
+    pub const BAD_SIGNATURE: u32 = 12;
+    /// The manifest is for another vendor or device class.
+    pub const WRONG_TARGET: u32 = 13;
+    /// The sequence number is not newer than the last accepted one (given
+    /// as the location, low 32 bits).
+    pub const OLD_SEQUENCE: u32 = 14;
+    /// The image is not as long as the manifest says.
+    pub const SIZE_MISMATCH: u32 = 15;
+    /// The image's SHA-256 differs from the manifest.
+    pub const DIGEST_MISMATCH: u32 = 16;
+    /// The image's name differs from the manifest's, or the container to
+    /// replace has another name.
+    pub const NAME_MISMATCH: u32 = 17;
+    /// The kernel's sequence-number table has no room for another name.
+    pub const SEQUENCE_TABLE_FULL: u32 = 18;
+    /// The container to replace is not one of the caller's (or is busy).
+    pub const NO_CONTAINER: u32 = 19;
 }
 
 /// Container state (command 7 field 0).

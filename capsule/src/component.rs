@@ -36,6 +36,7 @@ use crate::console::KernelDebugConsole;
 use crate::driver::{FemtoContainers, Limits};
 use crate::hooks::{HookDescriptor, TEMPERATURE, TIMER};
 use crate::temperature::FemtoTemperature;
+use crate::update::UpdatePolicy;
 
 /// Bytes of the run-context scratch buffer the component allocates (the
 /// largest context userspace may pass to a run).
@@ -78,6 +79,7 @@ pub struct FemtoContainersComponent<
     mux_alarm: &'static MuxAlarm<'static, A>,
     hooks: &'static [HookDescriptor],
     limits: Limits,
+    update: Option<&'static UpdatePolicy<'static>>,
 }
 
 impl<A: 'static + Alarm<'static>, const N: usize, const SLOT: usize, const STACK: usize>
@@ -96,12 +98,21 @@ impl<A: 'static + Alarm<'static>, const N: usize, const SLOT: usize, const STACK
             mux_alarm,
             hooks,
             limits: Limits::default(),
+            update: None,
         }
     }
 
     /// Sets the fuel and print limits (default: [`Limits::default`]).
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Enables signed updates (command 12) with the board's trusted keys,
+    /// target and signature policy (see [`UpdatePolicy`]). Without it,
+    /// command 12 returns `NOSUPPORT` and unsigned loads work.
+    pub fn with_update_policy(mut self, policy: &'static UpdatePolicy<'static>) -> Self {
+        self.update = Some(policy);
         self
     }
 }
@@ -132,6 +143,9 @@ impl<A: 'static + Alarm<'static>, const N: usize, const SLOT: usize, const STACK
             &KernelDebugConsole,
             self.limits,
         ));
+        if let Some(policy) = self.update {
+            femto.set_update_policy(policy);
+        }
         alarm.set_alarm_client(femto);
         femto.register();
         femto.start();

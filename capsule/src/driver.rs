@@ -9,7 +9,7 @@ use kernel::grant::{AllowRoCount, AllowRwCount, Grant, GrantKernelData, UpcallCo
 use kernel::hil::time::{Alarm, AlarmClient, ConvertTicks, Frequency, Ticks};
 use kernel::processbuffer::{ReadableProcessBuffer, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
-use kernel::utilities::cells::TakeCell;
+use kernel::utilities::cells::{OptionalCell, TakeCell};
 use kernel::{ErrorCode, ProcessId};
 
 use crate::abi::{self, command, fault, info, load_error};
@@ -20,7 +20,8 @@ use crate::hooks::{
     MAX_HOOK_CONTEXT, TIMER_ID,
 };
 use crate::kv::{KvError, SharedKv};
-use crate::state::{make_id, ProcessState};
+use crate::state::{make_id, ProcessState, Slot};
+use crate::update::{SequenceError, SequenceTable, UpdatePolicy};
 
 /// Entries of the global key-value store.
 pub const KV_GLOBAL_ENTRIES: usize = 16;
@@ -29,7 +30,7 @@ pub const KV_GLOBAL_ENTRIES: usize = 16;
 pub type FemtoGrant<const N: usize, const SLOT: usize, const STACK: usize> = Grant<
     ProcessState<N, SLOT, STACK>,
     UpcallCount<{ abi::upcall::COUNT }>,
-    AllowRoCount<1>,
+    AllowRoCount<{ abi::ALLOW_RO_COUNT }>,
     AllowRwCount<1>,
 >;
 
@@ -88,6 +89,8 @@ pub struct FemtoContainers<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, 
     rng: Cell<u32>,
     ticks_high: Cell<u64>,
     last_ticks: Cell<Option<A::Ticks>>,
+    update: OptionalCell<&'a UpdatePolicy<'a>>,
+    sequences: SequenceTable,
 }
 
 impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
@@ -127,7 +130,22 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             rng: Cell::new(0x2545_f491),
             ticks_high: Cell::new(0),
             last_ticks: Cell::new(None),
+            update: OptionalCell::empty(),
+            sequences: SequenceTable::default(),
         }
+    }
+
+    /// Sets the board's update policy: trusted keys, target and whether
+    /// unsigned loads (command 1) are refused. Without a policy, signed
+    /// updates (command 12) return `NOSUPPORT` and unsigned loads work.
+    pub fn set_update_policy(&self, policy: &'a UpdatePolicy<'a>) {
+        self.update.set(policy);
+    }
+
+    /// The last sequence number accepted for a container name (`None`:
+    /// none since boot).
+    pub fn last_sequence(&self, name: &[u8]) -> Option<u64> {
+        self.sequences.last(name)
     }
 
     /// Starts the capsule's alarm (keeps the 64-bit clock running). Called
@@ -329,8 +347,13 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
     // ---- commands -----------------------------------------------------------
 
     fn load(&self, pid: ProcessId) -> CommandReturn {
+        let unsigned_refused = self.update.map_or(false, |p| p.require_signatures);
         let r = self.apps.enter(pid, |app, kernel_data| {
-            let result = self.load_inner(app, kernel_data);
+            let result = if unsigned_refused {
+                Err((ErrorCode::NOSUPPORT, load_error::UNSIGNED_REFUSED, 0))
+            } else {
+                self.load_inner(app, kernel_data)
+            };
             app.load_error = match result {
                 Ok(_) => (load_error::NONE, 0),
                 Err((_, kind, loc)) => (kind, loc),
@@ -378,9 +401,29 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             .enter(|s| s.copy_to_slice_or_err(dst))
             .map_err(|_| (ErrorCode::RESERVE, load_error::NO_IMAGE, 0))?
             .map_err(|_| (ErrorCode::RESERVE, load_error::NO_IMAGE, 0))?;
+        Self::prepare_slot(slot, len, None)?;
+        Self::activate(slot, 0);
+        Ok(make_id(idx, slot.generation))
+    }
+
+    /// Parses and verifies the image copied at `slot.bytes[..len]` and lays
+    /// out its data region; on success sets the slot's image fields (but
+    /// does not mark it used). With `name`, the image's own name must equal
+    /// it. On failure the slot's fields are unchanged.
+    fn prepare_slot(
+        slot: &mut Slot<SLOT>,
+        len: usize,
+        name: Option<&[u8]>,
+    ) -> Result<(), (ErrorCode, u32, u32)> {
+        if len > slot.bytes.len() {
+            return Err((ErrorCode::SIZE, load_error::TOO_LARGE, len as u32));
+        }
         let (image_part, data_part) = slot.bytes.split_at_mut(len);
         let image = Image::parse(image_part)
             .map_err(|e| (ErrorCode::INVAL, load_error::PARSE, abi::load_location(&e)))?;
+        if name.is_some_and(|n| n != image.name()) {
+            return Err((ErrorCode::INVAL, load_error::NAME_MISMATCH, 0));
+        }
         if image.stack_size() as usize > STACK {
             return Err((ErrorCode::SIZE, load_error::MEMORY, image.stack_size()));
         }
@@ -401,18 +444,208 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             .function(b"main")
             .or_else(|| image.function_at(0).map(|f| f.pc))
             .unwrap_or(0) as usize;
-        slot.used = true;
-        slot.generation = slot.generation.wrapping_add(1);
         slot.image_len = len;
         slot.data_off = len + pad;
         slot.data_len = data_len;
         slot.entry = entry;
+        Ok(())
+    }
+
+    /// Marks a prepared slot as a freshly loaded container (new generation,
+    /// no attachments, no statistics).
+    fn activate(slot: &mut Slot<SLOT>, sequence: u64) {
+        slot.used = true;
+        slot.generation = slot.generation.wrapping_add(1);
         slot.hooks = 0;
         slot.timer = Default::default();
         slot.pending = None;
         slot.stats = Default::default();
         slot.kv.clear();
-        Ok(make_id(idx, slot.generation))
+        slot.sequence = sequence;
+    }
+
+    // ---- signed install / update (command 12) ----------------------------------
+
+    fn install(&self, pid: ProcessId, replace: usize) -> CommandReturn {
+        let Some(policy) = self.update.get() else {
+            return CommandReturn::failure(ErrorCode::NOSUPPORT);
+        };
+        let r = self.apps.enter(pid, |app, kernel_data| {
+            let result = self.install_inner(app, kernel_data, policy, replace);
+            app.load_error = match result {
+                Ok(_) => (load_error::NONE, 0),
+                Err((_, kind, loc)) => (kind, loc),
+            };
+            result.map_err(|(e, _, _)| e)
+        });
+        match r {
+            Ok(Ok(id)) => CommandReturn::success_u32(id as u32),
+            Ok(Err(e)) => CommandReturn::failure(e),
+            Err(_) => CommandReturn::failure(ErrorCode::NOMEM),
+        }
+    }
+
+    /// Checks the envelope of read-only allow 1 in the documented order and,
+    /// only if everything passed, installs its image (as a new container, or
+    /// in place of container `replace`). Any error leaves every container
+    /// and the sequence table unchanged.
+    fn install_inner(
+        &self,
+        app: &mut ProcessState<N, SLOT, STACK>,
+        kernel_data: &GrantKernelData,
+        policy: &UpdatePolicy<'_>,
+        replace: usize,
+    ) -> Result<u16, (ErrorCode, u32, u32)> {
+        use femto_update::Error as U;
+        let no_envelope = (ErrorCode::RESERVE, load_error::NO_ENVELOPE, 0);
+        // 0. The container to replace, if any, must be the caller's and idle.
+        let old = if replace == 0 {
+            None
+        } else {
+            let idx = app
+                .lookup(replace)
+                .ok_or((ErrorCode::INVAL, load_error::NO_CONTAINER, 0))?;
+            if app.slots.get(idx).is_some_and(|s| s.pending.is_some()) {
+                return Err((ErrorCode::BUSY, load_error::NO_CONTAINER, 0));
+            }
+            Some(idx)
+        };
+        let buffer = kernel_data
+            .get_readonly_processbuffer(abi::ALLOW_RO_ENVELOPE)
+            .map_err(|_| no_envelope)?;
+        let total = buffer.len();
+        if total == 0 {
+            return Err(no_envelope);
+        }
+        // 1. Copy the COSE part (at most MAX_HEADER_LEN bytes) into kernel
+        //    memory and parse its structure.
+        let mut header = [0u8; femto_update::MAX_HEADER_LEN];
+        let n = total.min(header.len());
+        let head = header.get_mut(..n).ok_or(no_envelope)?;
+        buffer
+            .enter(|s| s.get(..n).map(|s| s.copy_to_slice_or_err(head)))
+            .map_err(|_| no_envelope)?
+            .ok_or(no_envelope)?
+            .map_err(|_| no_envelope)?;
+        let head = header.get(..n).ok_or(no_envelope)?;
+        let envelope = femto_update::Envelope::parse(head).map_err(|e| match e {
+            U::Malformed { at } => (ErrorCode::INVAL, load_error::ENVELOPE, at as u32),
+            U::TooLarge => (ErrorCode::SIZE, load_error::ENVELOPE, 0),
+            _ => (ErrorCode::INVAL, load_error::ENVELOPE, 0),
+        })?;
+        // 2. Key and signature; only then is the manifest decoded.
+        let (manifest, _) = envelope.verify(policy.keys).map_err(|e| match e {
+            U::UnknownKey => (ErrorCode::FAIL, load_error::UNKNOWN_KEY, 0),
+            U::BadSignature => (ErrorCode::FAIL, load_error::BAD_SIGNATURE, 0),
+            U::Malformed { at } => (ErrorCode::INVAL, load_error::ENVELOPE, at as u32),
+            _ => (ErrorCode::INVAL, load_error::ENVELOPE, 0),
+        })?;
+        // 3. Target.
+        manifest
+            .check_target(&policy.target)
+            .map_err(|_| (ErrorCode::NODEVICE, load_error::WRONG_TARGET, 0))?;
+        // 4. Rollback: the sequence number must be newer than the last one
+        //    accepted for this name.
+        let name = manifest.name.as_bytes();
+        self.sequences
+            .check(name, manifest.sequence)
+            .map_err(|e| match e {
+                SequenceError::NotNewer(last) => {
+                    (ErrorCode::ALREADY, load_error::OLD_SEQUENCE, last as u32)
+                }
+                SequenceError::Full => (ErrorCode::NOMEM, load_error::SEQUENCE_TABLE_FULL, 0),
+            })?;
+        // 5. The image: as long as the manifest says, fits a slot; the
+        //    replaced container must carry the same name.
+        let image_len = total - envelope.header_len.min(total);
+        if u32::try_from(image_len).ok() != Some(manifest.image_size) {
+            return Err((ErrorCode::INVAL, load_error::SIZE_MISMATCH, image_len as u32));
+        }
+        if image_len > SLOT {
+            return Err((ErrorCode::SIZE, load_error::TOO_LARGE, image_len as u32));
+        }
+        if let Some(idx) = old {
+            let same = app
+                .slots
+                .get(idx)
+                .and_then(|s| s.bytes.get(..s.image_len))
+                .and_then(|b| Image::parse(b).ok())
+                .is_some_and(|img| img.name() == name);
+            if !same {
+                return Err((ErrorCode::INVAL, load_error::NAME_MISMATCH, 0));
+            }
+        }
+        // 6. Copy the image into a free slot (the staging slot), check its
+        //    digest, parse and verify it there.
+        let staging = app
+            .slots
+            .iter()
+            .position(|s| !s.used)
+            .ok_or((ErrorCode::NOMEM, load_error::NO_SLOT, 0))?;
+        let slot = app
+            .slots
+            .get_mut(staging)
+            .ok_or((ErrorCode::NOMEM, load_error::NO_SLOT, 0))?;
+        let dst = slot
+            .bytes
+            .get_mut(..image_len)
+            .ok_or((ErrorCode::SIZE, load_error::TOO_LARGE, 0))?;
+        let start = envelope.header_len;
+        buffer
+            .enter(|s| s.get(start..total).map(|s| s.copy_to_slice_or_err(dst)))
+            .map_err(|_| no_envelope)?
+            .ok_or(no_envelope)?
+            .map_err(|_| no_envelope)?;
+        let copy = slot.bytes.get(..image_len).ok_or(no_envelope)?;
+        manifest
+            .check_image(copy)
+            .map_err(|_| (ErrorCode::INVAL, load_error::DIGEST_MISMATCH, 0))?;
+        Self::prepare_slot(slot, image_len, Some(name))?;
+        // 7. Commit: record the sequence number, then switch.
+        self.sequences
+            .record(name, manifest.sequence)
+            .map_err(|_| (ErrorCode::NOMEM, load_error::SEQUENCE_TABLE_FULL, 0))?;
+        Self::activate(slot, manifest.sequence);
+        let Some(old) = old else {
+            return Ok(make_id(staging, slot.generation));
+        };
+        Ok(self.replace_slot(app, old, staging))
+    }
+
+    /// Puts the container prepared in slot `new` in place of container slot
+    /// `old`: it keeps the old id, hook attachments (timer period and
+    /// schedule included) and container-scope kv store; the old container is
+    /// gone. Returns the (unchanged) id.
+    fn replace_slot(&self, app: &mut ProcessState<N, SLOT, STACK>, old: usize, new: usize) -> u16 {
+        let Some((hooks, timer, kv, old_generation)) = app
+            .slots
+            .get(old)
+            .map(|o| (o.hooks, o.timer, o.kv, o.generation))
+        else {
+            return 0;
+        };
+        let Some(n) = app.slots.get_mut(new) else {
+            return 0;
+        };
+        let new_generation = n.generation;
+        n.hooks = hooks;
+        n.timer = timer;
+        n.kv = kv;
+        app.slots.swap(old, new);
+        if let Some(s) = app.slots.get_mut(old) {
+            s.generation = old_generation;
+        }
+        if let Some(s) = app.slots.get_mut(new) {
+            s.generation = new_generation;
+            s.used = false;
+            s.hooks = 0;
+            s.image_len = 0;
+            s.data_len = 0;
+            s.pending = None;
+        }
+        // The new code must not see the old one's stack leftovers.
+        app.stack_owner = 0;
+        make_id(old, old_generation)
     }
 
     /// Runs `f` on the calling process's container `id`, or fails with INVAL.
@@ -580,6 +813,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 info::SIZE => {
                     CommandReturn::success_u32_u32(slot.image_len as u32, slot.data_len as u32)
                 }
+                info::SEQUENCE => CommandReturn::success_u64(slot.sequence),
                 _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
             }
         })
@@ -938,6 +1172,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> Sy
             command::HOOK_INFO => self.hook_info(a1, a2),
             command::LIMITS => self.limits(a1),
             command::LOAD_ERROR => self.load_error(pid),
+            command::INSTALL => self.install(pid, a1),
             _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
         }
     }

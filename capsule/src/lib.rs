@@ -81,7 +81,9 @@ pub mod hooks;
 pub mod kv;
 pub mod state;
 pub mod temperature;
+pub mod update;
 
 pub use abi::DRIVER_NUM;
 pub use driver::{FemtoContainers, FemtoGrant, Limits};
 pub use hooks::{FemtoHooks, HookDescriptor, HookOutcome, Policy};
+pub use update::{Target, TrustedKey, UpdatePolicy};

@@ -73,6 +73,9 @@ pub struct Slot<const SLOT: usize> {
     pub stats: Stats,
     /// Container-scope key-value store.
     pub kv: Kv<KV_CONTAINER_ENTRIES>,
+    /// Sequence number of the signed envelope this container came from
+    /// (0: loaded unsigned with command 1).
+    pub sequence: u64,
 }
 
 impl<const SLOT: usize> Default for Slot<SLOT> {
@@ -90,6 +93,7 @@ impl<const SLOT: usize> Default for Slot<SLOT> {
             pending: None,
             stats: Stats::default(),
             kv: Kv::default(),
+            sequence: 0,
         }
     }
 }

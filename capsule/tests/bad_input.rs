@@ -10,7 +10,7 @@ use kernel::ErrorCode;
 
 /// Everything observable about container `id` of process `p`.
 fn snapshot(fx: &Fx, p: usize, id: usize) -> Vec<String> {
-    (0..6)
+    (0..7)
         .map(|f| format!("{:?}", fx.cmd(p, 7, id, f)))
         .collect()
 }
@@ -19,6 +19,7 @@ fn snapshot(fx: &Fx, p: usize, id: usize) -> Vec<String> {
 fn unknown_command_is_nosupport() {
     let _g = lock();
     let fx = setup(1);
+    // 12 (install) exists but answers NOSUPPORT without an update policy.
     for n in [12, 13, 100, usize::MAX] {
         assert_eq!(err_of(fx.cmd(0, n, 0, 0)), ErrorCode::NOSUPPORT);
     }
@@ -99,7 +100,7 @@ fn bad_hook_and_field_arguments() {
         ErrorCode::ALREADY,
         "not attached"
     );
-    assert_eq!(err_of(fx.cmd(0, 7, id, 6)), ErrorCode::NOSUPPORT);
+    assert_eq!(err_of(fx.cmd(0, 7, id, 7)), ErrorCode::NOSUPPORT);
     assert_eq!(err_of(fx.cmd(0, 7, id, usize::MAX)), ErrorCode::NOSUPPORT);
     assert_eq!(err_of(fx.cmd(0, 9, usize::MAX, 0)), ErrorCode::INVAL);
     assert_eq!(err_of(fx.cmd(0, 10, 3, 0)), ErrorCode::NOSUPPORT);

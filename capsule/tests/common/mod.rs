@@ -72,6 +72,7 @@ pub struct Fx {
 }
 
 pub const IMAGE_AT: usize = 0x1000;
+pub const ENVELOPE_AT: usize = 0x3000;
 pub const CONTEXT_AT: usize = 0x8000;
 
 pub fn limits() -> Limits {
@@ -128,6 +129,25 @@ impl Fx {
             vec![
                 allow_ro(proc, DRIVER_NUM, 0, IMAGE_AT, image.len()),
                 command(DRIVER_NUM, 1, 0, 0),
+            ],
+        );
+        assert!(
+            matches!(r[0], SyscallReturn::AllowReadOnlySuccess(..)),
+            "{r:?}"
+        );
+        r[1]
+    }
+
+    /// Shares `envelope` (at ENVELOPE_AT) with RO allow 1 and installs it
+    /// (command 12), replacing container `replace` (0: as a new one).
+    pub fn install(&self, p: usize, envelope: &[u8], replace: usize) -> SyscallReturn {
+        let proc = self.w.procs[p];
+        proc.write_ram(ENVELOPE_AT, envelope);
+        let r = self.w.syscalls(
+            p,
+            vec![
+                allow_ro(proc, DRIVER_NUM, 1, ENVELOPE_AT, envelope.len()),
+                command(DRIVER_NUM, 12, replace, 0),
             ],
         );
         assert!(
@@ -288,6 +308,7 @@ pub struct Img<'a> {
     pub bss: u32,
     pub helpers: &'a [u32],
     pub stack: u32,
+    pub name: &'a [u8],
 }
 
 impl<'a> Img<'a> {
@@ -299,7 +320,12 @@ impl<'a> Img<'a> {
             bss: 0,
             helpers: &[],
             stack: 512,
+            name: b"test",
         }
+    }
+    pub fn name(mut self, n: &'a [u8]) -> Self {
+        self.name = n;
+        self
     }
     pub fn helpers(mut self, h: &'a [u32]) -> Self {
         self.helpers = h;
@@ -325,7 +351,7 @@ impl<'a> Img<'a> {
             pc: 0,
         }];
         let spec = ImageSpec {
-            name: b"test",
+            name: self.name,
             app_version: 1,
             flags: 0,
             stack_size: self.stack,

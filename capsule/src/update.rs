@@ -1,0 +1,161 @@
+//! Signed updates (command 12): the board's trust configuration and the
+//! kernel's rollback state.
+//!
+//! The envelope format and its parser are in the `femto-update` crate; this
+//! module holds what the *device* adds: which keys it trusts, what it is
+//! (target), whether unsigned loads are still allowed, and the last
+//! sequence number it accepted for each container name.
+//!
+//! **Where sequence numbers live.** In kernel memory ([`SequenceTable`],
+//! inside the capsule), keyed by container name and shared by all
+//! processes: a process that restarts cannot replay an old envelope, and two
+//! processes cannot use one name to roll each other back. They are **not**
+//! persisted: after a reboot (or on QEMU, every boot) the table is empty, so
+//! an old but validly signed envelope would be accepted once after a reboot.
+//! See `doc/update.md` for what persisting them on the nRF52840 would take.
+
+use core::cell::Cell;
+
+pub use femto_update::{Target, TrustedKey};
+
+/// Entries of the sequence-number table (container names a kernel
+/// remembers).
+pub const SEQUENCE_ENTRIES: usize = 8;
+
+/// The board's update configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdatePolicy<'a> {
+    /// Public keys whose signatures the kernel accepts. Empty: every
+    /// signed update is refused (`FAIL`, unknown key).
+    pub keys: &'a [TrustedKey],
+    /// What this device is: an envelope's manifest must name exactly this
+    /// vendor and class.
+    pub target: Target<'a>,
+    /// `true`: only signed envelopes (command 12) may install containers,
+    /// plain loads (command 1) are refused. `false`: both work.
+    pub require_signatures: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    name: [u8; femto_update::MAX_NAME_LEN],
+    len: u8,
+    sequence: u64,
+}
+
+const EMPTY: Entry = Entry {
+    name: [0; femto_update::MAX_NAME_LEN],
+    len: 0,
+    sequence: 0,
+};
+
+/// Why a sequence number was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceError {
+    /// Not larger than the last accepted one (which is given).
+    NotNewer(u64),
+    /// The table has no room for another name.
+    Full,
+}
+
+/// The last accepted sequence number per container name (kernel memory,
+/// volatile).
+pub struct SequenceTable {
+    entries: [Cell<Entry>; SEQUENCE_ENTRIES],
+}
+
+impl Default for SequenceTable {
+    fn default() -> Self {
+        SequenceTable {
+            entries: core::array::from_fn(|_| Cell::new(EMPTY)),
+        }
+    }
+}
+
+impl SequenceTable {
+    fn find(&self, name: &[u8]) -> Option<&Cell<Entry>> {
+        self.entries.iter().find(|c| {
+            let e = c.get();
+            e.len != 0 && e.name.get(..e.len as usize) == Some(name)
+        })
+    }
+
+    /// The last sequence number accepted for `name` (`None`: never).
+    pub fn last(&self, name: &[u8]) -> Option<u64> {
+        self.find(name).map(|c| c.get().sequence)
+    }
+
+    /// Checks that `sequence` may be accepted for `name` (larger than the
+    /// last one, and room in the table for a new name). Changes nothing.
+    pub fn check(&self, name: &[u8], sequence: u64) -> Result<(), SequenceError> {
+        match self.find(name) {
+            Some(c) if sequence <= c.get().sequence => {
+                Err(SequenceError::NotNewer(c.get().sequence))
+            }
+            Some(_) => Ok(()),
+            None if name.is_empty() || name.len() > femto_update::MAX_NAME_LEN => {
+                Err(SequenceError::Full)
+            }
+            None if self.entries.iter().any(|c| c.get().len == 0) => Ok(()),
+            None => Err(SequenceError::Full),
+        }
+    }
+
+    /// Records `sequence` for `name` after [`SequenceTable::check`] passed.
+    pub fn record(&self, name: &[u8], sequence: u64) -> Result<(), SequenceError> {
+        self.check(name, sequence)?;
+        if let Some(c) = self.find(name) {
+            let mut e = c.get();
+            e.sequence = sequence;
+            c.set(e);
+            return Ok(());
+        }
+        let Some(free) = self.entries.iter().find(|c| c.get().len == 0) else {
+            return Err(SequenceError::Full);
+        };
+        let mut e = EMPTY;
+        let Some(dst) = e.name.get_mut(..name.len()) else {
+            return Err(SequenceError::Full);
+        };
+        dst.copy_from_slice(name);
+        e.len = name.len() as u8;
+        e.sequence = sequence;
+        free.set(e);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequences_only_grow_per_name() {
+        let t = SequenceTable::default();
+        assert_eq!(t.last(b"a"), None);
+        assert_eq!(t.check(b"a", 0), Ok(()));
+        t.record(b"a", 5).unwrap();
+        assert_eq!(t.check(b"a", 5), Err(SequenceError::NotNewer(5)));
+        assert_eq!(t.check(b"a", 4), Err(SequenceError::NotNewer(5)));
+        assert_eq!(t.record(b"a", 3), Err(SequenceError::NotNewer(5)));
+        assert_eq!(t.last(b"a"), Some(5));
+        t.record(b"a", 6).unwrap();
+        assert_eq!(t.last(b"a"), Some(6));
+        // Other names are independent; a prefix is another name.
+        assert_eq!(t.check(b"ab", 1), Ok(()));
+        assert_eq!(t.last(b""), None);
+    }
+
+    #[test]
+    fn a_full_table_refuses_new_names_only() {
+        let t = SequenceTable::default();
+        for i in 0..SEQUENCE_ENTRIES {
+            t.record(&[b'a' + i as u8], 1).unwrap();
+        }
+        assert_eq!(t.check(b"new", 1), Err(SequenceError::Full));
+        assert_eq!(t.record(b"new", 1), Err(SequenceError::Full));
+        t.record(b"a", 2).unwrap();
+        assert_eq!(t.check(&[0u8; 33], 1), Err(SequenceError::Full));
+        assert_eq!(t.check(b"", 1), Err(SequenceError::Full));
+    }
+}
