@@ -329,7 +329,9 @@ impl ImageSpec<'_> {
     }
 
     /// Encodes into `out` and returns the number of bytes written. The result
-    /// parses with [`Image::parse`] (the encoder checks the same rules).
+    /// parses with [`Image::parse`] (the encoder checks the same rules, by
+    /// parsing its output). On error the first `encoded_len()` bytes of `out`
+    /// may have been overwritten.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
         let total = self.encoded_len()?;
         let invalid = |section, offset| Error::InvalidField { section, offset };
@@ -344,6 +346,9 @@ impl ImageSpec<'_> {
         let text_len = u32len(self.text.len(), Section::Text, 8)?;
         let rodata_len = u32len(self.rodata.len(), Section::Rodata, 12)?;
         let data_len = u32len(self.data.len(), Section::Data, 16)?;
+        if let Some(i) = self.functions.iter().position(|f| f.name.len() > FUNCTION_NAME_MAX) {
+            return Err(Error::BadFunction { index: i });
+        }
         let Some(out) = out.get_mut(..total) else {
             return Err(Error::BufferTooSmall { needed: total, actual: out.len() });
         };
@@ -367,10 +372,7 @@ impl ImageSpec<'_> {
         // checked arithmetic in `encoded_len`, so the slices below are in range.
         let mut pos = HEADER_LEN;
         put_aligned(out, &mut pos, self.name);
-        for (i, f) in self.functions.iter().enumerate() {
-            if f.name.len() > FUNCTION_NAME_MAX {
-                return Err(Error::BadFunction { index: i });
-            }
+        for f in self.functions {
             let mut e = [0u8; FUNCTION_ENTRY_LEN];
             e[..f.name.len()].copy_from_slice(f.name);
             e[FUNCTION_NAME_MAX..FUNCTION_NAME_MAX + 4].copy_from_slice(&f.pc.to_le_bytes());
