@@ -190,3 +190,20 @@ fn missing_or_tiny_stack() {
     m.map_stack(&mut small);
     assert_eq!(p.run(0, &mut m, &mut test_helpers(), 1), Err(Error::StackTooSmall { needed: 512, actual: 511 }));
 }
+
+#[test]
+fn unverified_text_cannot_bypass_the_helper_allow_list_or_the_rbf_switch() {
+    let ids = [5u32];
+    let cfg = VerifierConfig { helpers: femto_vm::AllowList::Ids(&ids), ..Default::default() };
+    let text = bytes(&[i(0x85, 0, 0, 0, 6), exit()]);
+    assert_eq!(femto_vm::verify(&text, &cfg).err(), Some(Error::HelperNotAllowed { pc: 0, helper: 6 }));
+    let p = Program::assume_verified(&text, &cfg);
+    let mut stack = [0u8; 512];
+    let mut m = Memory::new();
+    m.map_stack(&mut stack);
+    assert_eq!(p.run(0, &mut m, &mut test_helpers(), 10), Err(Error::HelperNotAllowed { pc: 0, helper: 6 }));
+    // LDDWD is executed only when the program was set up for rBPF images.
+    let text = bytes(&[i(0xb8, 0, 0, 0, 0), i(0, 0, 0, 0, 0), exit()]);
+    let p = Program::assume_verified(&text, &VerifierConfig::default());
+    assert_eq!(p.run(0, &mut m, &mut test_helpers(), 10), Err(Error::UnknownOpcode { pc: 0, opcode: 0xb8 }));
+}
