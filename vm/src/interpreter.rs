@@ -473,6 +473,9 @@ fn execute<const TRACE: bool>(
 
             // ---- 64-bit immediate loads (two slots) --------------------------------------------
             isa::OP_LDDW | isa::OP_LDDWD | isa::OP_LDDWR => {
+                if op != isa::OP_LDDW && !program.rbf_pseudo_opcodes {
+                    return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op });
+                }
                 let Some(hi) = text.get(at..at.wrapping_add(isa::INSN_SIZE)) else {
                     return Err(Error::PcOutOfBounds { pc: (at / isa::INSN_SIZE) as u32 });
                 };
@@ -481,9 +484,6 @@ fn execute<const TRACE: bool>(
                 at = at.wrapping_add(isa::INSN_SIZE);
                 regs[dst!()] = match op {
                     isa::OP_LDDW => value,
-                    _ if !program.rbf_pseudo_opcodes => {
-                        return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op })
-                    }
                     isa::OP_LDDWD => region_base(REGION_DATA).wrapping_add(value),
                     _ => region_base(REGION_RODATA).wrapping_add(value),
                 };
