@@ -12,3 +12,4 @@ pub mod cmd;
 pub mod objdump;
 pub mod pack;
 pub mod run;
+pub mod update;
