@@ -233,7 +233,7 @@ fn execute<const TRACE: bool>(
         // One overflow-safe range check per instruction: the verifier's
         // guarantees (targets in range, no fall-through) are not trusted for
         // memory safety.
-        let fetched = text.get(at..at.wrapping_add(isa::INSN_SIZE)).and_then(|s| s.first_chunk::<8>());
+        let fetched = text.get(at..).and_then(|s| s.first_chunk::<8>());
         let Some(b) = fetched else {
             return Err(Error::PcOutOfBounds { pc: (at / isa::INSN_SIZE) as u32 });
         };
