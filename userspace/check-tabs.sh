@@ -6,7 +6,11 @@
 # image per platform and checks that every app is listed (this exercises the
 # per-slot ELFs: each app must land in its own slot).
 #
-#   ./check-tabs.sh [APP...]        (default: every build/*.tab)
+#   ./check-tabs.sh [-t "APP APP ..."]... [APP...]     (default APPs: every build/*.tab)
+#
+# Each -t adds one "together" check with that group of apps (at most as many
+# apps as the platforms have slots, see platforms.txt); without -t, all APPs
+# form one group.
 #
 # Kernel images (ELF or raw binary starting at the platform's flash start):
 #   KERNEL_NRF52840   default: $KERNEL_TARGET_DIR/thumbv7em-none-eabi/release/femto-nrf52840dk.elf if present
@@ -24,6 +28,15 @@ if [ ! -x "$TOCKLOADER" ] && ! command -v "$TOCKLOADER" >/dev/null; then
     echo "error: tockloader not found at $TOCKLOADER (run: make setup, or python3 -m venv .venv && .venv/bin/pip install tockloader)" >&2
     exit 1
 fi
+
+groups=()
+while getopts "t:" opt; do
+    case $opt in
+        t) groups+=("$OPTARG") ;;
+        *) exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
 
 if [ $# -gt 0 ]; then
     apps=("$@")
@@ -101,10 +114,14 @@ for spec in "${platforms[@]}"; do
         make_image "$spec" "$tmp/img.bin"
         check "$app on $platform ($kdesc)" install_and_list "$spec" "$tmp/img.bin" "$app"
     done
-    if [ ${#apps[@]} -gt 1 ]; then
-        make_image "$spec" "$tmp/img.bin"
-        check "all ${#apps[@]} apps together on $platform ($kdesc)" install_and_list "$spec" "$tmp/img.bin" "${apps[@]}"
+    if [ ${#groups[@]} -eq 0 ] && [ ${#apps[@]} -gt 1 ]; then
+        groups=("${apps[*]}")
     fi
+    for group in "${groups[@]}"; do
+        read -ra members <<<"$group"
+        make_image "$spec" "$tmp/img.bin"
+        check "together: ${members[*]} on $platform ($kdesc)" install_and_list "$spec" "$tmp/img.bin" "${members[@]}"
+    done
 done
 
 echo "check-tabs: $passed passed, $failed failed"
