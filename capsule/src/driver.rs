@@ -466,6 +466,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
 
     // ---- signed install / update (command 12) ----------------------------------
 
+    #[cfg_attr(not(feature = "signed-updates"), allow(dead_code))]
     fn install(&self, pid: ProcessId, replace: usize) -> CommandReturn {
         let Some(policy) = self.update.get() else {
             return CommandReturn::failure(ErrorCode::NOSUPPORT);
@@ -1172,6 +1173,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> Sy
             command::HOOK_INFO => self.hook_info(a1, a2),
             command::LIMITS => self.limits(a1),
             command::LOAD_ERROR => self.load_error(pid),
+            #[cfg(feature = "signed-updates")]
             command::INSTALL => self.install(pid, a1),
             _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
         }
