@@ -18,6 +18,21 @@ use core::cell::Cell;
 
 pub use femto_update::{Target, TrustedKey};
 
+/// The public key of the **demo** key pair in `capsule/update/demo-keys/`
+/// (whose secret is published in the repository): for tutorials, the QEMU
+/// end-to-end test and host tests. A board that trusts it accepts updates
+/// signed by anyone; real deployments use their own key (`femto keygen`).
+pub const DEMO_PUBLIC_KEY: [u8; 32] = [
+    0xb4, 0x03, 0x99, 0x48, 0x59, 0xa2, 0xc5, 0x28, 0xe0, 0x5c, 0xa9, 0xc0, 0x19, 0x38, 0xf5, 0x3d,
+    0x9f, 0x06, 0x8b, 0xdf, 0x54, 0x37, 0x89, 0xfe, 0x26, 0x28, 0x8d, 0x3c, 0x83, 0x7a, 0xd3, 0x32,
+];
+
+/// [`DEMO_PUBLIC_KEY`] as a key list for [`UpdatePolicy::keys`].
+pub static DEMO_KEYS: [TrustedKey; 1] = [TrustedKey::new(DEMO_PUBLIC_KEY)];
+
+/// The vendor the project's boards and `femto sign` use by default.
+pub const VENDOR: &str = "femto-containers";
+
 /// Entries of the sequence-number table (container names a kernel
 /// remembers).
 pub const SEQUENCE_ENTRIES: usize = 8;

@@ -354,3 +354,37 @@ fn random_and_mutated_envelopes_never_install() {
     still_running(&fx, id, 7, 1);
     assert_eq!(fx.femto.last_sequence(b"app"), Some(1));
 }
+
+/// A board can declare its policy as a `static` (what the boards do), and the
+/// committed demo key files match `DEMO_PUBLIC_KEY`.
+static DEMO_POLICY: UpdatePolicy<'static> = UpdatePolicy {
+    keys: &capsules_femto::update::DEMO_KEYS,
+    target: Target { vendor: capsules_femto::update::VENDOR, class: "test-board" },
+    require_signatures: true,
+};
+
+fn hex32(text: &str) -> [u8; 32] {
+    let t = text.trim();
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&t[2 * i..2 * i + 2], 16).unwrap();
+    }
+    out
+}
+
+#[test]
+fn demo_key_files_match_the_demo_public_key_and_a_static_policy_works() {
+    let _g = lock();
+    let seed = hex32(include_str!("../update/demo-keys/demo.key"));
+    let public = hex32(include_str!("../update/demo-keys/demo.key.pub"));
+    assert_eq!(public, capsules_femto::update::DEMO_PUBLIC_KEY);
+    assert_eq!(public_key(&seed), public);
+    let fx = setup(1);
+    fx.femto.set_update_policy(&DEMO_POLICY);
+    let img = image(b"app", 5);
+    let env = sign("app", &img, 1, DEVICE, &seed);
+    let id = u32_of(fx.install(0, &env, 0)) as usize;
+    assert_eq!(run_value(&fx, 0, id), 5);
+    // The test suite's own key is not trusted by the demo policy.
+    assert_eq!(err_of(fx.install(0, &envelope(6, 2), id)), ErrorCode::FAIL);
+}
