@@ -61,8 +61,16 @@ def target_dir() -> Path:
     return Path(env) if env else ROOT / "target"
 
 
-def kernel_elf() -> Path:
+def cargo_output() -> Path:
     return target_dir() / TARGET / "release" / KERNEL_BIN_NAME
+
+
+def kernel_elf(features: str = "") -> Path:
+    """The kernel ELF for a set of board features ("" = the default kernel).
+    Each variant is copied out of cargo's output, which all variants share."""
+    if not features:
+        return cargo_output()
+    return target_dir() / TARGET / "release" / "e2e" / f"{KERNEL_BIN_NAME}+{features}"
 
 
 def log(msg: str) -> None:
@@ -78,7 +86,17 @@ def quiet_run(cmd: list[str], **kwargs) -> None:
         raise subprocess.CalledProcessError(res.returncode, cmd)
 
 
-def build_kernel() -> None:
+def build_kernel(variants: set[str] | None = None) -> None:
+    """Builds the default kernel and the feature variants some scenarios use
+    (the default one last, so cargo's output is the default kernel again)."""
+    for features in sorted(variants or set()):
+        if not features:
+            continue
+        log(f"=== e2e: building the QEMU kernel with features: {features} ===")
+        quiet_run(["cargo", "build", "--release", "--features", features], cwd=BOARD_DIR)
+        dest = kernel_elf(features)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cargo_output(), dest)
     log("=== e2e: building the QEMU kernel (board/qemu_rv32_virt) ===")
     quiet_run(["cargo", "build", "--release"], cwd=BOARD_DIR)
 
@@ -219,7 +237,6 @@ def excerpt(output: str, lines: int = 40) -> str:
 
 
 def run_scenarios(selected: list[Scenario], logs: Path | None, verbose: bool) -> int:
-    elf = kernel_elf()
     passed = failed = skipped = 0
     have = available_apps()
     for sc in selected:
@@ -229,6 +246,9 @@ def run_scenarios(selected: list[Scenario], logs: Path | None, verbose: bool) ->
             log(f"SKIP {sc.name}: app(s) not in userspace/apps yet: {', '.join(missing)}")
             continue
         try:
+            elf = kernel_elf(sc.kernel_features)
+            if not elf.is_file():
+                raise RuntimeError(f"kernel {elf} not built (run without --no-build)")
             status, output, secs = run_qemu(elf, sc.apps, sc.timeout)
         except RuntimeError as err:
             failed += 1
@@ -297,7 +317,7 @@ def main() -> int:
         return 1
     try:
         if not args.no_build:
-            build_kernel()
+            build_kernel({s.kernel_features for s in selected})
             have = available_apps()
             build_apps(sorted({a for s in selected for a in s.apps if a in have}))
     except subprocess.CalledProcessError as err:
