@@ -1,10 +1,14 @@
 //! Test app for the QEMU end-to-end tests, run together with `owner`: while
-//! the owner holds a container, tries every possible container id
-//! (1..=0xFFFF) with every per-container command — info, run, run
-//! asynchronously, attach, detach, unload. The driver must answer INVAL to
-//! each (another app's container is indistinguishable from none). Then it
-//! loads a container of its own and checks that the same commands work on
-//! it, so the sweep is known to reach real ids.
+//! the owner holds a container, tries container ids with every
+//! per-container command — info, last result, run, run asynchronously,
+//! attach, detach, unload — on ids 1..=0xFFF (where the driver's ids are
+//! after fewer than 16 reloads of a slot, the owner's included), and the info
+//! command on every other id up to 0xFFFF (a full sweep with all commands
+//! takes too long for a quick test under QEMU). The driver
+//! must answer INVAL to each (another app's container is indistinguishable
+//! from none). Then it loads a container of its own and checks that the same
+//! commands work on it, so the sweep is known to reach real ids, and raises
+//! the flag the owner waits for (the `flag` container, global key-value store).
 #![no_main]
 #![no_std]
 
@@ -24,6 +28,13 @@ static INCREMENT: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../build/containers/increment.fc"
 ));
+static FLAG: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../build/containers/flag.fc"
+));
+
+/// Ids tried with every command; the rest only with the info command.
+const FULL_SWEEP: u32 = 0xFFF;
 
 /// Lets the owner load its container first.
 const START_DELAY_MS: u32 = 200;
@@ -50,7 +61,7 @@ fn main() {
     let _ = writeln!(out, "intruder: trying every container id");
     let mut answered = 0u32;
     let mut tried = 0u32;
-    for raw in 1..=0xFFFFu32 {
+    for raw in 1..=FULL_SWEEP {
         if let Some(id) = ContainerId::from_raw(raw) {
             answered += probe(id);
             tried += 1;
@@ -59,6 +70,19 @@ fn main() {
     let _ = writeln!(
         out,
         "intruder: {} ids x 7 commands: {} answered other than INVAL",
+        tried, answered
+    );
+    let mut answered = 0u32;
+    let mut tried = 0u32;
+    for raw in FULL_SWEEP + 1..=0xFFFF {
+        if let Some(id) = ContainerId::from_raw(raw) {
+            answered += u32::from(Femto::state(id) != Err(ErrorCode::Invalid));
+            tried += 1;
+        }
+    }
+    let _ = writeln!(
+        out,
+        "intruder: {} more ids x info: {} answered other than INVAL",
         tried, answered
     );
 
@@ -79,6 +103,19 @@ fn main() {
         }
         Err(e) => {
             let _ = writeln!(out, "intruder: loading own container failed: {:?}", e);
+        }
+    }
+    // Tell the owner (through the device-wide key-value store) that we are done.
+    match Femto::load(FLAG) {
+        Ok(flag) => {
+            let mut context = [0u8; 16];
+            context[0] = 1; // op 1: store
+            context[8] = 1; // value 1
+            let _ = Femto::run(flag, &mut context, 0);
+            let _ = Femto::unload(flag);
+        }
+        Err(e) => {
+            let _ = writeln!(out, "intruder: loading flag failed: {:?}", e);
         }
     }
     let _ = writeln!(out, "intruder: done");

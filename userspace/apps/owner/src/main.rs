@@ -1,7 +1,9 @@
 //! Test app for the QEMU end-to-end tests, run together with `intruder`:
-//! loads a container, attaches it to nothing, waits while the intruder tries
-//! every container id, then checks its container is untouched: still loaded,
-//! never run by anyone else, attached to no hook, and working.
+//! loads a container, attaches it to nothing, waits until the intruder has
+//! tried its container ids (the intruder raises a flag in the device-wide
+//! key-value store through the `flag` container), then checks its container
+//! is untouched: still loaded, never run by anyone else, attached to no hook,
+//! and working.
 #![no_main]
 #![no_std]
 
@@ -20,8 +22,23 @@ static INCREMENT: &[u8] = include_bytes!(concat!(
     "/../../build/containers/increment.fc"
 ));
 
-/// Long enough for the intruder's sweep over every id (it prints when done).
-const HOLD_MS: u32 = 3000;
+static FLAG: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../build/containers/flag.fc"
+));
+
+/// How often the owner looks at the flag, and for how long at most.
+const POLL_MS: u32 = 100;
+const MAX_POLLS: u32 = 600;
+
+/// Reads the intruder's flag (false: not raised yet).
+fn flag_raised(flag: libtock_femto::ContainerId) -> bool {
+    let mut context = [0u8; 16]; // op 0 (fetch), value
+    match Femto::run(flag, &mut context, 0) {
+        Ok(_) => context[8..].iter().any(|&b| b != 0),
+        Err(_) => false,
+    }
+}
 
 fn main() {
     let mut out = Console::writer();
@@ -32,12 +49,28 @@ fn main() {
             return;
         }
     };
+    let flag = match Femto::load(FLAG) {
+        Ok(flag) => flag,
+        Err(e) => {
+            let _ = writeln!(out, "owner: loading flag failed: {:?}", e);
+            return;
+        }
+    };
     let _ = writeln!(
         out,
-        "owner: loaded a container, holding it for {} ms",
-        HOLD_MS
+        "owner: loaded a container, holding it until the intruder is done"
     );
-    let _ = Alarm::sleep_for(Milliseconds(HOLD_MS));
+    let mut polls = 0;
+    while !flag_raised(flag) && polls < MAX_POLLS {
+        let _ = Alarm::sleep_for(Milliseconds(POLL_MS));
+        polls += 1;
+    }
+    if polls == MAX_POLLS {
+        let _ = writeln!(out, "owner: gave up waiting for the intruder");
+    } else {
+        let _ = writeln!(out, "owner: the intruder is done");
+    }
+    let _ = Femto::unload(flag);
 
     let state = Femto::state(id);
     let stats = Femto::stats(id);
