@@ -21,7 +21,8 @@ reason; a scenario whose app exists but does not build fails.
     e2e/run.py --no-build      use the kernel and TABs already built
     e2e/run.py --logs DIR      keep each scenario's console output in DIR
     e2e/run.py --run APP...    boot the kernel with these apps and show the output
-                               (used by `make run`), exit with QEMU's status
+                               (for `make run`), exit with QEMU's status
+    e2e/run.py --run-each APP... the same, one boot per app
 
 Ends with the line "N passed, M failed" (", K skipped" if any) and exits
 non-zero if any scenario failed.
@@ -285,7 +286,9 @@ def main() -> int:
     ap.add_argument("-v", "--verbose", action="store_true", help="show output of passing scenarios")
     ap.add_argument("--run", nargs="*", metavar="APP",
                     help="boot the kernel with these apps, show the output, exit with QEMU's status")
-    ap.add_argument("--timeout", type=float, default=60.0, help="time limit for --run (s)")
+    ap.add_argument("--run-each", nargs="*", metavar="APP",
+                    help="like --run, but one boot per app, one after the other")
+    ap.add_argument("--timeout", type=float, default=60.0, help="time limit per boot for --run (s)")
     args = ap.parse_args()
 
     if args.list:
@@ -298,17 +301,29 @@ def main() -> int:
         log("0 passed, 1 failed")
         return 1
 
-    if args.run is not None:
-        if not args.no_build:
-            build_kernel()
-            build_apps(args.run)
-        status, output, secs = run_qemu(kernel_elf(), args.run, args.timeout)
-        sys.stdout.write(output if output.endswith("\n") else output + "\n")
-        if status is None:
-            log(f"(stopped after {args.timeout:g} s)")
-            return 124
-        log(f"(QEMU exited with status {status} after {secs:.1f} s)")
-        return status
+    if args.run is not None or args.run_each is not None:
+        apps = args.run if args.run is not None else args.run_each
+        boots = [apps] if args.run is not None else [[a] for a in apps]
+        try:
+            if not args.no_build:
+                build_kernel()
+                build_apps(apps)
+        except subprocess.CalledProcessError as err:
+            log(f"error: build failed: {err}")
+            return 1
+        worst = 0
+        for boot in boots:
+            if args.run_each is not None:
+                log(f"\n===== QEMU riscv32 virt: kernel + {' '.join(boot)} =====")
+            status, output, secs = run_qemu(kernel_elf(), boot, args.timeout)
+            sys.stdout.write(output if output.endswith("\n") else output + "\n")
+            if status is None:
+                log(f"(stopped after {args.timeout:g} s)")
+                status = 124
+            else:
+                log(f"(QEMU exited with status {status} after {secs:.1f} s)")
+            worst = worst or status
+        return worst
 
     selected = [s for s in SCENARIOS if not args.filter or args.filter in s.name]
     if not selected:
