@@ -560,7 +560,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         //    replaced container must carry the same name.
         let image_len = total - envelope.header_len.min(total);
         if u32::try_from(image_len).ok() != Some(manifest.image_size) {
-            return Err((ErrorCode::INVAL, load_error::SIZE_MISMATCH, image_len as u32));
+            return Err((
+                ErrorCode::INVAL,
+                load_error::SIZE_MISMATCH,
+                image_len as u32,
+            ));
         }
         if image_len > SLOT {
             return Err((ErrorCode::SIZE, load_error::TOO_LARGE, image_len as u32));
@@ -578,19 +582,19 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         }
         // 6. Copy the image into a free slot (the staging slot), check its
         //    digest, parse and verify it there.
-        let staging = app
-            .slots
-            .iter()
-            .position(|s| !s.used)
-            .ok_or((ErrorCode::NOMEM, load_error::NO_SLOT, 0))?;
+        let staging = app.slots.iter().position(|s| !s.used).ok_or((
+            ErrorCode::NOMEM,
+            load_error::NO_SLOT,
+            0,
+        ))?;
         let slot = app
             .slots
             .get_mut(staging)
             .ok_or((ErrorCode::NOMEM, load_error::NO_SLOT, 0))?;
-        let dst = slot
-            .bytes
-            .get_mut(..image_len)
-            .ok_or((ErrorCode::SIZE, load_error::TOO_LARGE, 0))?;
+        let dst =
+            slot.bytes
+                .get_mut(..image_len)
+                .ok_or((ErrorCode::SIZE, load_error::TOO_LARGE, 0))?;
         let start = envelope.header_len;
         buffer
             .enter(|s| s.get(start..total).map(|s| s.copy_to_slice_or_err(dst)))

@@ -22,7 +22,8 @@ const DEVICE: Target<'static> = Target {
 const TIMER: usize = 1;
 
 fn policy(require: bool) -> &'static UpdatePolicy<'static> {
-    let keys: &'static [TrustedKey] = Box::leak(vec![TrustedKey::new(public_key(&KEY))].into_boxed_slice());
+    let keys: &'static [TrustedKey] =
+        Box::leak(vec![TrustedKey::new(public_key(&KEY))].into_boxed_slice());
     Box::leak(Box::new(UpdatePolicy {
         keys,
         target: DEVICE,
@@ -41,13 +42,7 @@ fn image(name: &[u8], value: i32) -> Vec<u8> {
     Img::new(&[mov_imm(0, value), exit()]).name(name).build()
 }
 
-fn sign(
-    manifest_name: &str,
-    img: &[u8],
-    seq: u64,
-    target: Target<'_>,
-    key: &[u8; 32],
-) -> Vec<u8> {
+fn sign(manifest_name: &str, img: &[u8], seq: u64, target: Target<'_>, key: &[u8; 32]) -> Vec<u8> {
     let m = Manifest::for_image(img, manifest_name, seq, target).unwrap();
     let mut out = vec![0u8; img.len() + SIGNATURE_OVERHEAD];
     let n = sign_envelope(&m, img, key, &mut out).unwrap();
@@ -82,7 +77,8 @@ fn still_running(fx: &Fx, id: usize, value: u64, seq: u64) {
     let up = fx.upcalls(0);
     let tag = id | (TIMER << 16);
     assert!(
-        up.iter().any(|&(n, (t, v, _))| n == 0 && t == tag && v as u64 == value),
+        up.iter()
+            .any(|&(n, (t, v, _))| n == 0 && t == tag && v as u64 == value),
         "timer hook still runs the old container: {up:?}"
     );
 }
@@ -116,8 +112,16 @@ fn valid_update_replaces_atomically_keeping_id_and_attachments() {
     let hooks_before = pair_of(fx.cmd(0, 7, id, 0));
     let r = fx.install(0, &envelope(8, 2), id);
     assert_eq!(u32_of(r) as usize, id, "same id after the update");
-    assert_eq!(pair_of(fx.cmd(0, 7, id, 0)), hooks_before, "attachments kept");
-    assert_eq!(pair_of(fx.cmd(0, 9, 0, 1)).1, 1, "still one container on the timer");
+    assert_eq!(
+        pair_of(fx.cmd(0, 7, id, 0)),
+        hooks_before,
+        "attachments kept"
+    );
+    assert_eq!(
+        pair_of(fx.cmd(0, 9, 0, 1)).1,
+        1,
+        "still one container on the timer"
+    );
     still_running(&fx, id, 8, 2);
     assert_eq!(pair_of(fx.cmd(0, 7, id, 3)).1, 0, "new statistics");
     // The staging slot was released: 3 more containers fit (4 slots).
@@ -152,7 +156,11 @@ fn tampered_image_is_refused_and_old_keeps_running() {
     for i in [h, h + 9, good.len() - 1] {
         let mut bad = good.clone();
         bad[i] ^= 0x04;
-        assert_eq!(err_of(fx.install(0, &bad, id)), ErrorCode::INVAL, "byte {i}");
+        assert_eq!(
+            err_of(fx.install(0, &bad, id)),
+            ErrorCode::INVAL,
+            "byte {i}"
+        );
         assert_eq!(last_error(&fx, 0).0, 16, "digest mismatch");
         still_running(&fx, id, 7, 1);
     }
@@ -191,7 +199,11 @@ fn wrong_key_is_refused_and_old_keeps_running() {
     assert_eq!(err_of(fx.install(0, &forged, id)), ErrorCode::FAIL);
     assert_eq!(last_error(&fx, 0).0, 12, "bad signature");
     still_running(&fx, id, 7, 1);
-    assert_eq!(fx.femto.last_sequence(b"app"), Some(1), "sequence not consumed");
+    assert_eq!(
+        fx.femto.last_sequence(b"app"),
+        Some(1),
+        "sequence not consumed"
+    );
 }
 
 #[test]
@@ -212,7 +224,10 @@ fn replayed_and_older_sequences_are_refused() {
         still_running(&fx, id, 8, 5);
     }
     // Installing the old version as a *new* container is refused too.
-    assert_eq!(err_of(fx.install(0, &envelope(7, 1), 0)), ErrorCode::ALREADY);
+    assert_eq!(
+        err_of(fx.install(0, &envelope(7, 1), 0)),
+        ErrorCode::ALREADY
+    );
     assert_eq!(u32_of(fx.install(0, &envelope(10, 6), id)) as usize, id);
     still_running(&fx, id, 10, 6);
 }
@@ -226,12 +241,20 @@ fn truncated_envelopes_are_refused() {
     let h = header_len(&good);
     // Cut inside the COSE structure: malformed envelope.
     for n in [1, 2, 10, h / 2, h - 1] {
-        assert_eq!(err_of(fx.install(0, &good[..n], id)), ErrorCode::INVAL, "{n}");
+        assert_eq!(
+            err_of(fx.install(0, &good[..n], id)),
+            ErrorCode::INVAL,
+            "{n}"
+        );
         assert_eq!(last_error(&fx, 0).0, 10, "envelope error at {n}");
     }
     // Cut inside the image: size mismatch.
     for n in [h, h + 1, good.len() - 1] {
-        assert_eq!(err_of(fx.install(0, &good[..n], id)), ErrorCode::INVAL, "{n}");
+        assert_eq!(
+            err_of(fx.install(0, &good[..n], id)),
+            ErrorCode::INVAL,
+            "{n}"
+        );
         assert_eq!(last_error(&fx, 0).0, 15, "size mismatch at {n}");
     }
     // Extra bytes appended.
@@ -257,7 +280,10 @@ fn wrong_target_and_wrong_name_are_refused() {
     let _g = lock();
     let fx = setup_signed(1, false);
     let id = running(&fx);
-    let other_board = Target { vendor: "femto-containers", class: "nrf52840dk" };
+    let other_board = Target {
+        vendor: "femto-containers",
+        class: "nrf52840dk",
+    };
     let bad = sign("app", &image(b"app", 8), 2, other_board, &KEY);
     assert_eq!(err_of(fx.install(0, &bad, id)), ErrorCode::NODEVICE);
     assert_eq!(last_error(&fx, 0).0, 13);
@@ -276,7 +302,11 @@ fn wrong_target_and_wrong_name_are_refused() {
     assert_eq!(last_error(&fx, 0).0, 4, "verifier");
     still_running(&fx, id, 7, 1);
     assert_eq!(fx.femto.last_sequence(b"app"), Some(1));
-    assert_eq!(fx.femto.last_sequence(b"lander"), None, "refused names leave no entry");
+    assert_eq!(
+        fx.femto.last_sequence(b"lander"),
+        None,
+        "refused names leave no entry"
+    );
 }
 
 #[test]
@@ -289,8 +319,15 @@ fn policy_required_refuses_unsigned_loads_and_no_policy_refuses_installs() {
     assert_eq!(run_value(&fx, 0, id), 7);
 
     let plain = setup(1);
-    assert_eq!(err_of(plain.install(0, &envelope(7, 1), 0)), ErrorCode::NOSUPPORT);
-    assert_eq!(u64_of(plain.cmd(0, 7, plain.load_ok(0, &ret42()), 6)), 0, "unsigned: sequence 0");
+    assert_eq!(
+        err_of(plain.install(0, &envelope(7, 1), 0)),
+        ErrorCode::NOSUPPORT
+    );
+    assert_eq!(
+        u64_of(plain.cmd(0, 7, plain.load_ok(0, &ret42()), 6)),
+        0,
+        "unsigned: sequence 0"
+    );
 }
 
 #[test]
@@ -304,11 +341,17 @@ fn other_processes_cannot_replace_or_roll_back() {
     assert_eq!(u32_of(fx.install(0, &envelope(8, 3), id)) as usize, id);
     // Sequence numbers are per name, kernel-wide: process 1 cannot install
     // the older "app" either.
-    assert_eq!(err_of(fx.install(1, &envelope(7, 2), 0)), ErrorCode::ALREADY);
+    assert_eq!(
+        err_of(fx.install(1, &envelope(7, 2), 0)),
+        ErrorCode::ALREADY
+    );
     // A restart of the owner frees its containers but not the rollback state.
     fx.w.procs[0].restart();
     fx.w.run();
-    assert_eq!(err_of(fx.install(0, &envelope(7, 1), 0)), ErrorCode::ALREADY);
+    assert_eq!(
+        err_of(fx.install(0, &envelope(7, 1), 0)),
+        ErrorCode::ALREADY
+    );
     let id2 = u32_of(fx.install(0, &envelope(9, 4), 0)) as usize;
     assert_eq!(run_value(&fx, 0, id2), 9);
 }
@@ -349,7 +392,10 @@ fn random_and_mutated_envelopes_never_install() {
             continue;
         }
         let r = fx.install(0, &bytes, id);
-        assert!(matches!(r, SyscallReturn::Failure(_)), "round {round}: {r:?}");
+        assert!(
+            matches!(r, SyscallReturn::Failure(_)),
+            "round {round}: {r:?}"
+        );
     }
     still_running(&fx, id, 7, 1);
     assert_eq!(fx.femto.last_sequence(b"app"), Some(1));
@@ -359,7 +405,10 @@ fn random_and_mutated_envelopes_never_install() {
 /// committed demo key files match `DEMO_PUBLIC_KEY`.
 static DEMO_POLICY: UpdatePolicy<'static> = UpdatePolicy {
     keys: &capsules_femto::update::DEMO_KEYS,
-    target: Target { vendor: capsules_femto::update::VENDOR, class: "test-board" },
+    target: Target {
+        vendor: capsules_femto::update::VENDOR,
+        class: "test-board",
+    },
     require_signatures: true,
 };
 

@@ -89,7 +89,10 @@ pub fn setup(procs: usize) -> Fx {
     // per program (per test binary). Split a test file before reaching that.
     static WORLDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = WORLDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    assert!(n < 31, "too many capsules in one test binary: split the test file");
+    assert!(
+        n < 31,
+        "too many capsules in one test binary: split the test file"
+    );
     let b = boot(procs);
     let alarm = FakeAlarm::new();
     let console: &'static RecordingConsole = Box::leak(Box::default());

@@ -7,8 +7,8 @@ use minicbor::{Decoder, Encoder};
 
 use crate::keys::KEY_ID_LEN;
 use crate::{
-    Error, Manifest, TrustedKey, COSE_ALG_EDDSA, COSE_SIGN1_TAG, MAX_HEADER_LEN,
-    MAX_MANIFEST_LEN, MAX_PROTECTED_LEN,
+    Error, Manifest, TrustedKey, COSE_ALG_EDDSA, COSE_SIGN1_TAG, MAX_HEADER_LEN, MAX_MANIFEST_LEN,
+    MAX_PROTECTED_LEN,
 };
 
 /// COSE header label `alg`.
@@ -43,7 +43,10 @@ fn cbor_err(d: &Decoder<'_>) -> impl Fn(minicbor::decode::Error) -> Error {
 /// fields) and returns the key id.
 fn parse_protected(bytes: &[u8]) -> Result<[u8; KEY_ID_LEN], Error> {
     let mut d = Decoder::new(bytes);
-    let n = d.map().map_err(cbor_err(&d))?.ok_or(Error::Malformed { at: 0 })?;
+    let n = d
+        .map()
+        .map_err(cbor_err(&d))?
+        .ok_or(Error::Malformed { at: 0 })?;
     if n > 4 {
         return Err(Error::TooLarge);
     }
@@ -145,8 +148,7 @@ impl<'a> Envelope<'a> {
         }
         let at = d.position();
         let sig = d.bytes().map_err(cbor_err(&d))?;
-        let signature: [u8; SIGNATURE_LEN] =
-            sig.try_into().map_err(|_| Error::Malformed { at })?;
+        let signature: [u8; SIGNATURE_LEN] = sig.try_into().map_err(|_| Error::Malformed { at })?;
         let header_len = d.position();
         if header_len > MAX_HEADER_LEN {
             return Err(Error::TooLarge);

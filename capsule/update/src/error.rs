@@ -78,7 +78,9 @@ impl Error {
         if e.is_end_of_input() {
             Error::Truncated
         } else {
-            Error::Malformed { at: e.position().unwrap_or(at) }
+            Error::Malformed {
+                at: e.position().unwrap_or(at),
+            }
         }
     }
 }

@@ -90,7 +90,10 @@ impl<'a> Manifest<'a> {
             let at = d.position();
             move |e: minicbor::decode::Error| Error::from_cbor(&e, at)
         };
-        let n = d.map().map_err(cbor(&d))?.ok_or(Error::Malformed { at: 0 })?;
+        let n = d
+            .map()
+            .map_err(cbor(&d))?
+            .ok_or(Error::Malformed { at: 0 })?;
         if n > 16 {
             return Err(Error::TooLarge);
         }
@@ -119,8 +122,7 @@ impl<'a> Manifest<'a> {
                     }
                     let at = d.position();
                     let bytes = d.bytes().map_err(cbor(&d))?;
-                    let value: [u8; 32] =
-                        bytes.try_into().map_err(|_| Error::Malformed { at })?;
+                    let value: [u8; 32] = bytes.try_into().map_err(|_| Error::Malformed { at })?;
                     set(&mut digest, value)?;
                 }
                 key::IMAGE_SIZE => {

@@ -54,8 +54,12 @@ pub fn sign_envelope(
     let mut msg = [0u8; 64 + MAX_MANIFEST_LEN];
     let prefix = prefix.get(..n).ok_or(Error::TooLarge)?;
     let total = n + payload.len();
-    msg.get_mut(..n).ok_or(Error::TooLarge)?.copy_from_slice(prefix);
-    msg.get_mut(n..total).ok_or(Error::TooLarge)?.copy_from_slice(payload);
+    msg.get_mut(..n)
+        .ok_or(Error::TooLarge)?
+        .copy_from_slice(prefix);
+    msg.get_mut(n..total)
+        .ok_or(Error::TooLarge)?
+        .copy_from_slice(payload);
     let signature = kp.sk.sign(msg.get(..total).ok_or(Error::TooLarge)?, None);
 
     let header_len = {

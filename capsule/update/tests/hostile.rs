@@ -64,7 +64,10 @@ fn the_header_alone_parses_and_verifies() {
 #[test]
 fn second_trusted_key_is_found_by_kid() {
     let env = envelope_with(1, DEVICE, "blinky", &image(), &OTHER_SEED);
-    let ks = vec![TrustedKey::new(public_key(&SEED)), TrustedKey::new(public_key(&OTHER_SEED))];
+    let ks = vec![
+        TrustedKey::new(public_key(&SEED)),
+        TrustedKey::new(public_key(&OTHER_SEED)),
+    ];
     let (_, idx) = Envelope::parse(&env).unwrap().verify(&ks).unwrap();
     assert_eq!(idx, 1);
 }
@@ -90,10 +93,16 @@ fn key_id_collision_with_wrong_key_is_a_bad_signature() {
 
 #[test]
 fn wrong_target_is_refused() {
-    let other = Target { vendor: "femto-containers", class: "nrf52840dk" };
+    let other = Target {
+        vendor: "femto-containers",
+        class: "nrf52840dk",
+    };
     let env = envelope_with(1, other, "blinky", &image(), &SEED);
     assert_eq!(open(&env, &keys(), &DEVICE), Err(Error::WrongTarget));
-    let other = Target { vendor: "someone-else", class: "qemu_rv32_virt" };
+    let other = Target {
+        vendor: "someone-else",
+        class: "qemu_rv32_virt",
+    };
     let env = envelope_with(1, other, "blinky", &image(), &SEED);
     assert_eq!(open(&env, &keys(), &DEVICE), Err(Error::WrongTarget));
 }
@@ -105,7 +114,11 @@ fn tampered_image_is_refused() {
     for i in [header, header + 17, env.len() - 1] {
         let mut bad = env.clone();
         bad[i] ^= 0x01;
-        assert_eq!(open(&bad, &keys(), &DEVICE), Err(Error::DigestMismatch), "byte {i}");
+        assert_eq!(
+            open(&bad, &keys(), &DEVICE),
+            Err(Error::DigestMismatch),
+            "byte {i}"
+        );
     }
 }
 
@@ -113,8 +126,14 @@ fn tampered_image_is_refused() {
 fn truncated_or_extended_image_is_refused() {
     let env = envelope(1);
     let header = Envelope::parse(&env).unwrap().header_len;
-    assert_eq!(open(&env[..env.len() - 1], &keys(), &DEVICE), Err(Error::SizeMismatch));
-    assert_eq!(open(&env[..header], &keys(), &DEVICE), Err(Error::SizeMismatch));
+    assert_eq!(
+        open(&env[..env.len() - 1], &keys(), &DEVICE),
+        Err(Error::SizeMismatch)
+    );
+    assert_eq!(
+        open(&env[..header], &keys(), &DEVICE),
+        Err(Error::SizeMismatch)
+    );
     let mut longer = env.clone();
     longer.push(0);
     assert_eq!(open(&longer, &keys(), &DEVICE), Err(Error::SizeMismatch));
@@ -168,7 +187,11 @@ fn signature_bytes_tampered_or_noncanonical_are_refused() {
     for i in [sig_start, sig_start + 31, sig_start + 32, p.header_len - 1] {
         let mut bad = env.clone();
         bad[i] ^= 0x80;
-        assert_eq!(open(&bad, &keys(), &DEVICE), Err(Error::BadSignature), "byte {i}");
+        assert_eq!(
+            open(&bad, &keys(), &DEVICE),
+            Err(Error::BadSignature),
+            "byte {i}"
+        );
     }
     // S >= L (all ones): rejected as non-canonical.
     let mut bad = env.clone();
@@ -231,11 +254,17 @@ fn structural_errors_are_specific() {
     // Array of 3.
     let mut three = cose(&p, &[0xa0], &payload, &sig);
     three[1] = 0x83;
-    assert!(matches!(Envelope::parse(&three), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        Envelope::parse(&three),
+        Err(Error::Malformed { .. })
+    ));
     // Indefinite-length array.
     let mut indef = cose(&p, &[0xa0], &payload, &sig);
     indef[1] = 0x9f;
-    assert!(matches!(Envelope::parse(&indef), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        Envelope::parse(&indef),
+        Err(Error::Malformed { .. })
+    ));
     // Non-empty unprotected header.
     let e = cose(&p, &[0xa1, 0x01, 0x27], &payload, &sig);
     assert_eq!(Envelope::parse(&e), Err(Error::UnprotectedHeader));
@@ -263,9 +292,15 @@ fn protected_header_errors_are_specific() {
     // Missing kid.
     assert_eq!(with(vec![0xa1, 0x01, 0x27]), Err(Error::MissingField));
     // Duplicate alg.
-    assert_eq!(with(vec![0xa2, 0x01, 0x27, 0x01, 0x27]), Err(Error::DuplicateField));
+    assert_eq!(
+        with(vec![0xa2, 0x01, 0x27, 0x01, 0x27]),
+        Err(Error::DuplicateField)
+    );
     // Unknown label 3 (content type).
-    assert_eq!(with(vec![0xa2, 0x01, 0x27, 0x03, 0x00]), Err(Error::UnknownField));
+    assert_eq!(
+        with(vec![0xa2, 0x01, 0x27, 0x03, 0x00]),
+        Err(Error::UnknownField)
+    );
     // kid of 7 bytes.
     let mut h = vec![0xa2, 0x01, 0x27, 0x04, 0x47];
     h.extend_from_slice(&kid[..7]);
@@ -320,7 +355,11 @@ fn sample() -> Manifest<'static> {
 fn manifest_round_trips() {
     let m = sample();
     assert_eq!(Manifest::decode(&manifest_bytes(&m)), Ok(m));
-    let big = Manifest { sequence: u64::MAX, image_size: u32::MAX, ..m };
+    let big = Manifest {
+        sequence: u64::MAX,
+        image_size: u32::MAX,
+        ..m
+    };
     assert_eq!(Manifest::decode(&manifest_bytes(&big)), Ok(big));
 }
 
@@ -351,32 +390,53 @@ fn manifest_errors_are_specific() {
     // Trailing byte.
     let mut trailing = good.clone();
     trailing.push(0);
-    assert!(matches!(Manifest::decode(&trailing), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        Manifest::decode(&trailing),
+        Err(Error::Malformed { .. })
+    ));
     // Not a map.
-    assert!(matches!(Manifest::decode(&[0x80]), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        Manifest::decode(&[0x80]),
+        Err(Error::Malformed { .. })
+    ));
     // Indefinite map.
-    assert!(matches!(Manifest::decode(&[0xbf, 0xff]), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        Manifest::decode(&[0xbf, 0xff]),
+        Err(Error::Malformed { .. })
+    ));
     // Empty.
     assert_eq!(Manifest::decode(&[]), Err(Error::Truncated));
     // Map claiming 2^32 entries.
-    assert_eq!(Manifest::decode(&[0xba, 0xff, 0xff, 0xff, 0xff]), Err(Error::TooLarge));
+    assert_eq!(
+        Manifest::decode(&[0xba, 0xff, 0xff, 0xff, 0xff]),
+        Err(Error::TooLarge)
+    );
     // Image size above u32.
     let big = [
         0xa1, 0x07, 0x1b, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
     ];
-    assert!(matches!(Manifest::decode(&big), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        Manifest::decode(&big),
+        Err(Error::Malformed { .. })
+    ));
     // Digest with another algorithm (SHA-512 = -44) and of the wrong length.
     let mut alg = vec![0xa1, 0x06, 0x82, 0x38, 0x2b, 0x58, 0x20];
     alg.extend_from_slice(&[0u8; 32]);
     assert_eq!(Manifest::decode(&alg), Err(Error::UnsupportedAlgorithm));
     let mut short = vec![0xa1, 0x06, 0x82, 0x2f, 0x58, 0x1f];
     short.extend_from_slice(&[0u8; 31]);
-    assert!(matches!(Manifest::decode(&short), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        Manifest::decode(&short),
+        Err(Error::Malformed { .. })
+    ));
     // Name of 33 bytes; empty name; invalid UTF-8.
     let mut long = vec![0xa1, 0x05, 0x78, 33];
     long.extend_from_slice(&[b'a'; 33]);
     assert_eq!(Manifest::decode(&long), Err(Error::TooLarge));
-    assert!(matches!(Manifest::decode(&[0xa1, 0x05, 0x60]), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        Manifest::decode(&[0xa1, 0x05, 0x60]),
+        Err(Error::Malformed { .. })
+    ));
     assert!(matches!(
         Manifest::decode(&[0xa1, 0x05, 0x62, 0xff, 0xfe]),
         Err(Error::Malformed { .. })
@@ -387,15 +447,24 @@ fn manifest_errors_are_specific() {
 
 #[test]
 fn encoding_refuses_bad_names_and_small_buffers() {
-    let m = Manifest { name: "", ..sample() };
+    let m = Manifest {
+        name: "",
+        ..sample()
+    };
     assert_eq!(m.encode(&mut [0u8; 256]), Err(Error::TooLarge));
     let long = "x".repeat(33);
-    let m = Manifest { name: &long, ..sample() };
+    let m = Manifest {
+        name: &long,
+        ..sample()
+    };
     assert_eq!(m.encode(&mut [0u8; 256]), Err(Error::TooLarge));
     assert_eq!(sample().encode(&mut [0u8; 10]), Err(Error::BufferTooSmall));
     let img = image();
     let m = Manifest::for_image(&img, "blinky", 1, DEVICE).unwrap();
-    assert_eq!(sign_envelope(&m, &img, &SEED, &mut [0u8; 100]), Err(Error::BufferTooSmall));
+    assert_eq!(
+        sign_envelope(&m, &img, &SEED, &mut [0u8; 100]),
+        Err(Error::BufferTooSmall)
+    );
     // A manifest that does not describe the image is not signed.
     assert_eq!(
         sign_envelope(&m, &img[1..], &SEED, &mut [0u8; 1000]),
