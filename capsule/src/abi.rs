@@ -142,6 +142,9 @@ pub mod load_error {
     pub const SEQUENCE_TABLE_FULL: u32 = 18;
     /// The container to replace is not one of the caller's (or is busy).
     pub const NO_CONTAINER: u32 = 19;
+    /// The board's storage for sequence numbers is still being read
+    /// (`BUSY`) or failed (`FAIL`).
+    pub const SEQUENCE_STORAGE: u32 = 20;
 }
 
 /// Container state (command 7 field 0).

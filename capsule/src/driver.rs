@@ -6,6 +6,7 @@ use core::cell::Cell;
 use femto_vm::{Image, InsnCounter, Memory, Program};
 use kernel::deferred_call::{DeferredCall, DeferredCallClient};
 use kernel::grant::{AllowRoCount, AllowRwCount, Grant, GrantKernelData, UpcallCount};
+use kernel::hil::nonvolatile_storage::{NonvolatileStorage, NonvolatileStorageClient};
 use kernel::hil::time::{Alarm, AlarmClient, ConvertTicks, Frequency, Ticks};
 use kernel::processbuffer::{ReadableProcessBuffer, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
@@ -62,6 +63,19 @@ enum Ctx<'c> {
     Rw(&'c mut [u8]),
 }
 
+/// State of the non-volatile copy of the sequence table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Persist {
+    /// The board gave no storage: sequence numbers are volatile.
+    None,
+    /// Reading the stored table (installs answer `BUSY`).
+    Loading,
+    /// Loaded; the last written record had this generation.
+    Ready(u32),
+    /// The storage failed (installs answer `FAIL`, kind 20).
+    Failed,
+}
+
 /// Who started a run (for upcalls): 0 = async run, otherwise a hook id.
 type Source = u16;
 
@@ -91,6 +105,11 @@ pub struct FemtoContainers<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, 
     last_ticks: Cell<Option<A::Ticks>>,
     update: OptionalCell<&'a UpdatePolicy<'a>>,
     sequences: SequenceTable,
+    storage: OptionalCell<&'a dyn NonvolatileStorage<'a>>,
+    storage_address: Cell<usize>,
+    storage_buffer: TakeCell<'static, [u8]>,
+    persist: Cell<Persist>,
+    persist_dirty: Cell<bool>,
 }
 
 impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
@@ -132,6 +151,75 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             last_ticks: Cell::new(None),
             update: OptionalCell::empty(),
             sequences: SequenceTable::default(),
+            storage: OptionalCell::empty(),
+            storage_address: Cell::new(0),
+            storage_buffer: TakeCell::empty(),
+            persist: Cell::new(Persist::None),
+            persist_dirty: Cell::new(false),
+        }
+    }
+
+    /// Makes the sequence table survive reboots: it is kept in
+    /// `storage` at `address` ([`crate::update::STORAGE_LEN`] bytes: two
+    /// copies written alternately). `buffer` must hold at least
+    /// `STORAGE_LEN` bytes. Starts reading the stored table at once; until
+    /// the read completes, signed installs answer `BUSY`; if the storage
+    /// fails they answer `FAIL` (load error kind 20). Erased storage (first
+    /// boot) gives an empty table. After each accepted update the table is
+    /// written (after the switch: a reset in that short window forgets the
+    /// newest number).
+    pub fn set_sequence_storage(
+        &'a self,
+        storage: &'a dyn NonvolatileStorage<'a>,
+        address: usize,
+        buffer: &'static mut [u8],
+    ) {
+        self.storage.set(storage);
+        self.storage_address.set(address);
+        storage.set_client(self);
+        if buffer.len() < crate::update::STORAGE_LEN {
+            self.persist.set(Persist::Failed);
+            return;
+        }
+        self.persist.set(Persist::Loading);
+        if storage
+            .read(buffer, address, crate::update::STORAGE_LEN)
+            .is_err()
+        {
+            // The HIL does not give the buffer back on error.
+            self.persist.set(Persist::Failed);
+        }
+    }
+
+    /// Writes the sequence table to the board's storage (if any), or marks
+    /// it to be written when the current write completes.
+    fn persist_sequences(&self) {
+        let Persist::Ready(generation) = self.persist.get() else {
+            return;
+        };
+        let Some(buffer) = self.storage_buffer.take() else {
+            self.persist_dirty.set(true);
+            return;
+        };
+        self.persist_dirty.set(false);
+        let next = generation.wrapping_add(1);
+        if self.sequences.encode(next, buffer).is_none() {
+            self.persist.set(Persist::Failed);
+            return;
+        }
+        // Copy A for odd generations, B for even: the previous copy stays.
+        let offset = if next % 2 == 1 {
+            0
+        } else {
+            crate::update::RECORD_LEN
+        };
+        let address = self.storage_address.get().saturating_add(offset);
+        let started = self.storage.map_or(Err(ErrorCode::NODEVICE), |s| {
+            s.write(buffer, address, crate::update::RECORD_LEN)
+        });
+        match started {
+            Ok(()) => self.persist.set(Persist::Ready(next)),
+            Err(_) => self.persist.set(Persist::Failed),
         }
     }
 
@@ -471,8 +559,15 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         let Some(policy) = self.update.get() else {
             return CommandReturn::failure(ErrorCode::NOSUPPORT);
         };
+        let persist = self.persist.get();
         let r = self.apps.enter(pid, |app, kernel_data| {
-            let result = self.install_inner(app, kernel_data, policy, replace);
+            let result = match persist {
+                Persist::Loading => Err((ErrorCode::BUSY, load_error::SEQUENCE_STORAGE, 0)),
+                Persist::Failed => Err((ErrorCode::FAIL, load_error::SEQUENCE_STORAGE, 0)),
+                Persist::None | Persist::Ready(_) => {
+                    self.install_inner(app, kernel_data, policy, replace)
+                }
+            };
             app.load_error = match result {
                 Ok(_) => (load_error::NONE, 0),
                 Err((_, kind, loc)) => (kind, loc),
@@ -480,7 +575,10 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             result.map_err(|(e, _, _)| e)
         });
         match r {
-            Ok(Ok(id)) => CommandReturn::success_u32(id as u32),
+            Ok(Ok(id)) => {
+                self.persist_sequences();
+                CommandReturn::success_u32(id as u32)
+            }
             Ok(Err(e)) => CommandReturn::failure(e),
             Err(_) => CommandReturn::failure(ErrorCode::NOMEM),
         }
@@ -1157,6 +1255,27 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> De
 
     fn register(&'static self) {
         self.deferred.register(self);
+    }
+}
+
+impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
+    NonvolatileStorageClient for FemtoContainers<'a, A, N, SLOT, STACK>
+{
+    fn read_done(&self, buffer: &'static mut [u8], _length: usize) {
+        if self.persist.get() == Persist::Loading {
+            // Neither copy valid (erased flash on the first boot): empty
+            // table, generation 0.
+            let generation = self.sequences.load(buffer).unwrap_or(0);
+            self.persist.set(Persist::Ready(generation));
+        }
+        self.storage_buffer.replace(buffer);
+    }
+
+    fn write_done(&self, buffer: &'static mut [u8], _length: usize) {
+        self.storage_buffer.replace(buffer);
+        if self.persist_dirty.get() {
+            self.persist_sequences();
+        }
     }
 }
 

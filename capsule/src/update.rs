@@ -140,6 +140,104 @@ impl SequenceTable {
     }
 }
 
+// ---- persistent form (for boards with non-volatile storage) ----------------
+
+/// Bytes of one stored copy of the table.
+pub const RECORD_LEN: usize = 400;
+/// Bytes of non-volatile storage the table needs: two copies (A/B), written
+/// alternately, so that a reset during a write leaves the other one intact.
+pub const STORAGE_LEN: usize = 2 * RECORD_LEN;
+const MAGIC: &[u8; 4] = b"FCSQ";
+const ENTRY_LEN: usize = 48;
+const BODY_LEN: usize = 8 + SEQUENCE_ENTRIES * ENTRY_LEN;
+
+/// FNV-1a (64 bit): detects torn or corrupted records. Not a security
+/// measure: the threat model excludes writing the device's flash.
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+impl SequenceTable {
+    /// Writes the table as one record with `generation` into
+    /// `out[..RECORD_LEN]`: `"FCSQ"`, generation (u32 LE), 8 entries of
+    /// 48 bytes (name length, name padded to 32, 7 zero bytes, sequence u64
+    /// LE), FNV-1a-64 of all that (LE). `None` if `out` is too short.
+    pub fn encode(&self, generation: u32, out: &mut [u8]) -> Option<()> {
+        let rec = out.get_mut(..RECORD_LEN)?;
+        rec.fill(0);
+        rec.get_mut(..4)?.copy_from_slice(MAGIC);
+        rec.get_mut(4..8)?
+            .copy_from_slice(&generation.to_le_bytes());
+        for (i, c) in self.entries.iter().enumerate() {
+            let e = c.get();
+            let at = 8 + i * ENTRY_LEN;
+            let slot = rec.get_mut(at..at + ENTRY_LEN)?;
+            *slot.get_mut(0)? = e.len;
+            slot.get_mut(1..33)?.copy_from_slice(&e.name);
+            slot.get_mut(40..48)?
+                .copy_from_slice(&e.sequence.to_le_bytes());
+        }
+        let sum = checksum(rec.get(..BODY_LEN)?);
+        rec.get_mut(BODY_LEN..BODY_LEN + 8)?
+            .copy_from_slice(&sum.to_le_bytes());
+        Some(())
+    }
+
+    /// Decodes one record: its generation and entries, or `None` if the
+    /// magic, the checksum or an entry is invalid (erased flash, torn write).
+    fn decode(rec: &[u8]) -> Option<(u32, [Entry; SEQUENCE_ENTRIES])> {
+        let rec = rec.get(..RECORD_LEN)?;
+        if rec.get(..4)? != MAGIC {
+            return None;
+        }
+        let sum = u64::from_le_bytes(rec.get(BODY_LEN..BODY_LEN + 8)?.try_into().ok()?);
+        if checksum(rec.get(..BODY_LEN)?) != sum {
+            return None;
+        }
+        let generation = u32::from_le_bytes(rec.get(4..8)?.try_into().ok()?);
+        let mut entries = [EMPTY; SEQUENCE_ENTRIES];
+        for (i, e) in entries.iter_mut().enumerate() {
+            let at = 8 + i * ENTRY_LEN;
+            let slot = rec.get(at..at + ENTRY_LEN)?;
+            let len = *slot.first()?;
+            if len as usize > femto_update::MAX_NAME_LEN {
+                return None;
+            }
+            e.len = len;
+            e.name.copy_from_slice(slot.get(1..33)?);
+            e.sequence = u64::from_le_bytes(slot.get(40..48)?.try_into().ok()?);
+        }
+        Some((generation, entries))
+    }
+
+    /// Loads the newer valid one of the two records in `storage` (A at 0,
+    /// B at [`RECORD_LEN`]) into the table and returns its generation;
+    /// `None` (table left empty) if neither is valid, e.g. erased flash on
+    /// the first boot.
+    pub fn load(&self, storage: &[u8]) -> Option<u32> {
+        let a = storage.get(..RECORD_LEN).and_then(Self::decode);
+        let b = storage.get(RECORD_LEN..).and_then(Self::decode);
+        let (generation, entries) = match (a, b) {
+            (Some(a), Some(b)) => {
+                if b.0 > a.0 {
+                    b
+                } else {
+                    a
+                }
+            }
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => return None,
+        };
+        for (cell, e) in self.entries.iter().zip(entries.iter()) {
+            cell.set(*e);
+        }
+        Some(generation)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +257,38 @@ mod tests {
         // Other names are independent; a prefix is another name.
         assert_eq!(t.check(b"ab", 1), Ok(()));
         assert_eq!(t.last(b""), None);
+    }
+
+    #[test]
+    fn records_round_trip_and_the_newer_valid_copy_wins() {
+        let t = SequenceTable::default();
+        t.record(b"app", 7).unwrap();
+        t.record(b"other", 3).unwrap();
+        let mut flash = [0xffu8; STORAGE_LEN];
+        let fresh = SequenceTable::default();
+        assert_eq!(fresh.load(&flash), None, "erased flash: empty table");
+        t.encode(1, &mut flash[..RECORD_LEN]).unwrap();
+        t.record(b"app", 9).unwrap();
+        t.encode(2, &mut flash[RECORD_LEN..]).unwrap();
+        let r = SequenceTable::default();
+        assert_eq!(r.load(&flash), Some(2));
+        assert_eq!((r.last(b"app"), r.last(b"other")), (Some(9), Some(3)));
+        // A torn write of copy B: copy A (generation 1) is used.
+        flash[RECORD_LEN + 50] ^= 1;
+        let r = SequenceTable::default();
+        assert_eq!(r.load(&flash), Some(1));
+        assert_eq!(r.last(b"app"), Some(7));
+        // Both broken: empty.
+        flash[50] ^= 1;
+        assert_eq!(SequenceTable::default().load(&flash), None);
+        // A name length above 32 with a valid checksum is refused too.
+        let mut rec = [0u8; RECORD_LEN];
+        t.encode(5, &mut rec).unwrap();
+        rec[8] = 33;
+        let sum = checksum(&rec[..BODY_LEN]);
+        rec[BODY_LEN..BODY_LEN + 8].copy_from_slice(&sum.to_le_bytes());
+        assert!(SequenceTable::decode(&rec).is_none());
+        assert!(t.encode(1, &mut [0u8; RECORD_LEN - 1]).is_none());
     }
 
     #[test]
