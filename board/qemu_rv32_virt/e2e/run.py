@@ -146,15 +146,53 @@ def epmp_property() -> str:
     return _EPMP_PROPERTY
 
 
+def qemu_slots() -> tuple[int, int, int]:
+    """(flash start, flash slot size, slot count) of the QEMU board's app
+    slots, from userspace/platforms.txt (the single source of the addresses
+    apps are linked for)."""
+    for line in (USERSPACE / "platforms.txt").read_text().splitlines():
+        fields = line.split()
+        if fields and fields[0] == "qemu_rv32_virt":
+            return int(fields[3], 16), int(fields[4], 16), int(fields[7])
+    raise RuntimeError("userspace/platforms.txt has no qemu_rv32_virt line")
+
+
+def padding_tbf(size: int) -> bytes:
+    """A TBF padding header (version 2, base header only) covering `size` bytes:
+    the kernel skips it and looks for the next app `size` bytes further."""
+    words = [2 | (16 << 16), size, 0]
+    checksum = words[0] ^ words[1] ^ words[2]
+    header = b"".join(w.to_bytes(4, "little") for w in words + [checksum])
+    return header + bytes(size - len(header))
+
+
 def apps_image(apps: list[str], workdir: Path) -> Path | None:
-    """A flash image of the apps region (0x80100000..), via userspace's tool."""
+    """The apps region (from 0x80100000) holding `apps`: app k is the build of
+    that app linked for slot k (flash and RAM addresses), placed at its slot;
+    the gaps are TBF padding, and zeroed memory after the last app ends the
+    kernel's search. (tockloader would do the same; doing it here keeps the
+    runner independent of it.)"""
     if not apps:
         return None
+    start, slot_size, slots = qemu_slots()
+    if start != APPS_ADDRESS:
+        raise RuntimeError(f"platforms.txt puts QEMU apps at {start:#x}, the kernel at {APPS_ADDRESS:#x}")
+    if len(apps) > slots:
+        raise RuntimeError(f"{len(apps)} apps, but apps are linked for {slots} slots only")
+    image = bytearray()
+    for k, app in enumerate(apps):
+        tbf = USERSPACE / "build" / "qemu_rv32_virt" / f"{app}.slot{k}.tbf"
+        if not tbf.is_file():
+            raise RuntimeError(f"{tbf} not found (build the apps: make -C userspace tabs)")
+        data = tbf.read_bytes()
+        if len(data) > slot_size:
+            raise RuntimeError(f"{tbf.name} is {len(data)} bytes, larger than a slot ({slot_size})")
+        gap = k * slot_size - len(image)
+        if gap:
+            image += padding_tbf(gap)
+        image += data
     out = workdir / "apps.bin"
-    script = USERSPACE / "tools" / "qemu-apps-image.sh"
-    res = subprocess.run([str(script), "-o", str(out), *apps], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError(f"could not make the apps image: {res.stderr.strip()}")
+    out.write_bytes(bytes(image))
     return out
 
 
@@ -251,7 +289,7 @@ def run_scenarios(selected: list[Scenario], logs: Path | None, verbose: bool) ->
             if not elf.is_file():
                 raise RuntimeError(f"kernel {elf} not built (run without --no-build)")
             status, output, secs = run_qemu(elf, sc.apps, sc.timeout)
-        except RuntimeError as err:
+        except (RuntimeError, OSError, ValueError) as err:
             failed += 1
             log(f"FAIL {sc.name}: {err}")
             continue

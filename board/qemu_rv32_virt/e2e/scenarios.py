@@ -259,6 +259,8 @@ SCENARIOS: list[Scenario] = [
             BOOT,
             r"^owner: loaded a container",
             r"^intruder: \d+ ids x \d+ commands: 0 answered other than INVAL$",
+            r"^intruder: \d+ more ids x info: 0 answered other than INVAL$",
+            r"^owner: the intruder is done$",
             r"^owner: container still loaded: 0 runs, hooks 0x0, pending false$",
             done(2),
         ],
