@@ -2,7 +2,8 @@
 //! system call ABI: one read-only buffer (the payload, read at every
 //! advertising event, at most 31 bytes used), commands 0 (start: PDU type must
 //! be ADV_IND/ADV_NONCONN_IND/ADV_SCAN_IND, interval at least 20 ms; BUSY
-//! unless idle), 1 (stop; BUSY unless advertising), 2 (TX power in dBm as a
+//! unless idle), 1 (stop; BUSY unless advertising and between advertising
+//! events), 2 (TX power in dBm as a
 //! u8, 0..=10 or 0xEC..=0xFF; BUSY while advertising), NOSUPPORT otherwise.
 
 use crate::DRIVER_NUM;
@@ -16,6 +17,9 @@ pub struct FakeBle {
     /// Some((pdu type, interval ms)) while advertising.
     advertising: Cell<Option<(u8, u32)>>,
     tx_power: Cell<u8>,
+    /// An advertising event is in progress (the real driver is then in its
+    /// `Advertising(channel)` state and refuses stop with BUSY).
+    in_event: Cell<bool>,
     /// TX power levels the fake radio accepts (the nRF52840 radio accepts a
     /// subset of the range the capsule lets through).
     supported_power: Vec<u8>,
@@ -27,6 +31,7 @@ impl FakeBle {
             payload: Default::default(),
             advertising: Cell::new(None),
             tx_power: Cell::new(0),
+            in_event: Cell::new(false),
             supported_power: vec![0, 2, 3, 4, 5, 6, 7, 8, 0xFC, 0xF8, 0xF4, 0xF0, 0xEC],
         })
     }
@@ -39,6 +44,11 @@ impl FakeBle {
     /// The TX power setting, as the driver stores it.
     pub fn tx_power(&self) -> u8 {
         self.tx_power.get()
+    }
+
+    /// Simulates being in the middle of an advertising event (or not).
+    pub fn set_in_event(&self, in_event: bool) {
+        self.in_event.set(in_event);
     }
 
     /// One advertising event: the payload bytes that would go on air (the
@@ -80,10 +90,13 @@ impl libtock_unittest::fake::SyscallDriver for FakeBle {
                     _ => command_return::failure(ErrorCode::Invalid),
                 }
             }
-            1 => match self.advertising.take() {
-                Some(_) => command_return::success(),
-                None => command_return::failure(ErrorCode::Busy),
-            },
+            1 => {
+                if self.advertising.get().is_none() || self.in_event.get() {
+                    return command_return::failure(ErrorCode::Busy);
+                }
+                self.advertising.set(None);
+                command_return::success()
+            }
             2 => {
                 if self.advertising.get().is_some() {
                     return command_return::failure(ErrorCode::Busy);

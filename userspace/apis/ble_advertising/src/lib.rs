@@ -67,9 +67,26 @@ impl<S: Syscalls, C: libtock_platform::allow_ro::Config> BleAdvertising<S, C> {
     }
 
     /// Stops advertising. Errors: `Busy` if this process is not advertising
-    /// (nor scanning).
+    /// (nor scanning) — and also while one of its advertising events is on
+    /// the air (the driver only stops between events): see
+    /// [`Self::stop_retrying`].
     pub fn stop() -> Result<(), ErrorCode> {
         S::command(DRIVER_NUM, command::STOP, 0, 0).to_result()
+    }
+
+    /// Stops advertising, retrying up to `attempts` times while the driver
+    /// answers `Busy`, calling `wait` between attempts (e.g. a few ms of
+    /// sleep: an advertising event lasts a few ms). Returns the last answer.
+    pub fn stop_retrying(attempts: u32, mut wait: impl FnMut()) -> Result<(), ErrorCode> {
+        let mut result = Self::stop();
+        for _ in 1..attempts {
+            if result != Err(ErrorCode::Busy) {
+                break;
+            }
+            wait();
+            result = Self::stop();
+        }
+        result
     }
 
     /// Sets the transmit power in dBm, `-20..=10` (the radio may support only

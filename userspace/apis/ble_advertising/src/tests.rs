@@ -118,3 +118,32 @@ fn payload_builder() {
     assert_eq!(q.push(0xFF, &[0; 30]).err(), Some(ErrorCode::Size));
     assert_eq!(q.as_bytes(), []);
 }
+
+#[test]
+fn stop_during_an_advertising_event() {
+    let kernel = fake::Kernel::new();
+    let driver = FakeBle::new();
+    kernel.add_driver(&driver);
+    Ble::start(PduType::NonConnectable, 100).unwrap();
+    driver.set_in_event(true);
+    assert_eq!(Ble::stop(), Err(ErrorCode::Busy));
+    assert!(driver.advertising().is_some());
+    // The event ends after two waits; stop_retrying gets through.
+    let waits = std::cell::Cell::new(0);
+    let result = Ble::stop_retrying(5, || {
+        waits.set(waits.get() + 1);
+        if waits.get() == 2 {
+            driver.set_in_event(false);
+        }
+    });
+    assert_eq!(result, Ok(()));
+    assert_eq!(waits.get(), 2);
+    assert_eq!(driver.advertising(), None);
+    // Not advertising: Busy on every attempt, and the attempts are bounded.
+    waits.set(0);
+    assert_eq!(
+        Ble::stop_retrying(3, || waits.set(waits.get() + 1)),
+        Err(ErrorCode::Busy)
+    );
+    assert_eq!(waits.get(), 2);
+}

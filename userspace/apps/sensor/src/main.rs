@@ -177,7 +177,11 @@ fn publish(out: &mut impl Write, reading: u32, average: i32) {
                 Ble::advertise(allow, payload.as_bytes(), PduType::NonConnectable, 200).is_ok();
             if started {
                 let _ = Alarm::sleep_for(Milliseconds(PERIOD_MS));
-                let _ = Ble::stop();
+                // The driver refuses to stop during an advertising event:
+                // retry for up to 100 ms.
+                let _ = Ble::stop_retrying(20, || {
+                    let _ = Alarm::sleep_for(Milliseconds(5));
+                });
             }
             started
         });
