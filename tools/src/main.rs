@@ -77,6 +77,24 @@ On error: a message on stderr and a non-zero exit.")]
     #[command(name = "import-rbf", after_help = "Example:\n  femto import-rbf riot_app.bin -o app.fc --name app\n\n\
 LDDWD/LDDWR pseudo-instructions become LDDWs of VM addresses; the helper allow-list is computed from the calls.")]
     ImportRbf(ImportRbfArgs),
+    /// Make a new Ed25519 signing key: KEY (secret, mode 0600) and KEY.pub; prints the board snippet.
+    #[command(after_help = "Example:\n  femto keygen release.key\n\n\
+KEY holds the 32-byte secret seed as hex, KEY.pub the public key as hex. Keep KEY off the device;\n\
+put the printed `TrustedKey::new([...])` into the board's UpdatePolicy (doc/update.md).")]
+    Keygen(KeygenArgs),
+    /// Sign an image for a device: COSE_Sign1 (Ed25519) over a manifest with its SHA-256, name, sequence, target.
+    #[command(after_help = "Example:\n  femto sign blinky.fc --key release.key --seq 2 --target qemu_rv32_virt -o blinky.signed\n\n\
+--target is VENDOR/CLASS or CLASS (vendor femto-containers); default femto-containers/qemu_rv32_virt.\n\
+The sequence number must grow with every release of this container: a device refuses an equal or older one.")]
+    Sign(SignArgs),
+    /// Send a signed envelope to a device's updater app, over a serial line or UDP.
+    #[command(after_help = "Example:\n  femto deploy blinky.signed --serial /dev/ttyACM0\n  femto deploy blinky.signed --udp [fe80::1%lowpan0]:4242\n\n\
+Serial: one frame \"FCUP\" + u32 LE length + envelope, then the updater's one-line answer is printed.\n\
+UDP: datagrams \"FU\" + u16 transfer id + u16 offset + u16 total + at most 64 envelope bytes.")]
+    Deploy(DeployArgs),
+    /// Show (and with --key-pub verify) a signed envelope.
+    #[command(name = "inspect-envelope", after_help = "Example:\n  femto inspect-envelope blinky.signed --key-pub release.key.pub")]
+    InspectEnvelope(InspectEnvelopeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -245,6 +263,61 @@ struct ImportRbfArgs {
     app_version: Option<u32>,
 }
 
+#[derive(Args, Debug)]
+struct KeygenArgs {
+    /// Secret key file to write (the public key goes to KEY.pub).
+    key: PathBuf,
+    /// Overwrite an existing key.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args, Debug)]
+struct SignArgs {
+    /// Image file (.fc).
+    image: PathBuf,
+    /// Secret key file (from `femto keygen`).
+    #[arg(long)]
+    key: PathBuf,
+    /// Sequence number (must be larger than the device's last accepted one for this container).
+    #[arg(long)]
+    seq: u64,
+    /// Target: VENDOR/CLASS or CLASS.
+    #[arg(long, default_value = "femto-containers/qemu_rv32_virt")]
+    target: String,
+    /// Container name (default and only accepted value: the image's own name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Output envelope.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("to").required(true).args(["serial", "udp"])))]
+struct DeployArgs {
+    /// Signed envelope (from `femto sign`).
+    envelope: PathBuf,
+    /// Serial device of the board's console (e.g. /dev/ttyACM0, or a QEMU pty).
+    #[arg(long)]
+    serial: Option<PathBuf>,
+    /// UDP destination ADDR:PORT (nRF52840-DK updater over 6LoWPAN).
+    #[arg(long)]
+    udp: Option<String>,
+    /// Seconds to wait for the updater's answer on the serial line (0: don't wait).
+    #[arg(long, default_value_t = 5)]
+    wait: u64,
+}
+
+#[derive(Args, Debug)]
+struct InspectEnvelopeArgs {
+    /// Signed envelope.
+    envelope: PathBuf,
+    /// Public key file to verify the signature, size and digest with.
+    #[arg(long)]
+    key_pub: Option<PathBuf>,
+}
+
 fn meta(m: &MetaArgs, input: &std::path::Path) -> femto_tools::pack::PackOptions {
     femto_tools::pack::PackOptions {
         name: m.name.clone().unwrap_or_else(|| cmd::file_stem(input)),
@@ -257,6 +330,40 @@ fn meta(m: &MetaArgs, input: &std::path::Path) -> femto_tools::pack::PackOptions
 
 fn dispatch(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Keygen(a) => {
+            println!("{}", femto_tools::update::keygen(&a.key, a.force)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign(a) => {
+            let opts = femto_tools::update::SignOptions {
+                sequence: a.seq,
+                target: femto_tools::update::parse_target(&a.target)?,
+                name: a.name,
+            };
+            println!("{}", femto_tools::update::sign(&a.image, &a.key, &opts, &a.output)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Deploy(a) => {
+            use femto_tools::update::{deploy, Destination};
+            let to = match (a.serial, a.udp) {
+                (Some(dev), _) => Destination::Serial(dev),
+                (None, Some(addr)) => Destination::Udp(addr),
+                (None, None) => return Err("give --serial DEV or --udp ADDR:PORT".into()),
+            };
+            println!("{}", deploy(&a.envelope, &to, std::time::Duration::from_secs(a.wait))?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::InspectEnvelope(a) => {
+            let bytes = cmd::read(&a.envelope)?;
+            let key = match &a.key_pub {
+                Some(p) => Some(femto_tools::update::parse_key_hex(
+                    &String::from_utf8_lossy(&cmd::read(p)?),
+                ).map_err(|e| format!("{}: {e}", p.display()))?),
+                None => None,
+            };
+            print!("{}", femto_tools::update::describe_envelope(&bytes, key.as_ref())?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Build(a) => {
             let opts = compile::BuildOptions {
                 clang: compile::default_clang(),
