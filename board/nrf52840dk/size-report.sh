@@ -43,3 +43,31 @@ row "this kernel vs stock (femto - stock)" "$(delta "$ft" "$st")" "$(delta "$fd"
 line
 echo "The stock kernel also carries Tock's 802.15.4 radio and UDP stack, which this"
 echo "board leaves out; the capsule's own cost is the 'femto - without' row."
+
+# Where the code of this kernel goes: symbol sizes (code and data) summed per
+# crate, from the v0-mangled names (the crate that defines the item; generic
+# code instantiated for a type of another crate counts for the defining one).
+size_base=$(basename "$SIZE")
+if [[ "$SIZE" == */* ]]; then NM=${NM:-$(dirname "$SIZE")/${size_base/size/nm}}; else NM=${NM:-${size_base/size/nm}}; fi
+if command -v "$NM" >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+    echo
+    echo "Largest crates in the femto-containers kernel (bytes of symbols, flash and RAM):"
+    "$NM" --size-sort -S --radix=d "$femto" | python3 -c '
+import re, sys, collections
+sizes = collections.Counter()
+for line in sys.stdin:
+    parts = line.split()
+    if len(parts) < 4:
+        continue
+    size, kind, name = int(parts[1]), parts[2], parts[3]
+    m = re.search(r"C[a-zA-Z0-9]*_(\d+)", name) if name.startswith("_R") else None
+    if m:
+        n = int(m.group(1))
+        crate = name[m.end():m.end() + n]
+    else:
+        crate = "(unmangled: kernel stack, asm, main)"
+    sizes[crate] += size
+for crate, size in sizes.most_common(14):
+    print(f"  {crate:34} {size:8}")
+'
+fi
