@@ -1,4 +1,4 @@
-//! Tutorial 4 (doc/tutorials/4-lunar-lander.md): two containers that only
+//! Tutorial 4 (doc/tutorials/5-lunar-lander.md): two containers that only
 //! talk through the kernel's key-value store. Every tick the app runs the
 //! autopilot container (reads altitude and velocity from the store, writes
 //! the thrust) and then the physics container (reads the thrust, moves the
