@@ -204,7 +204,9 @@ SCENARIOS: list[Scenario] = [
             r"^timer: result 3: r0 = 3 from hook 1$",
             r"^timer: result 4: r0 = 4 from hook 1$",
             r"^timer: detached; results after detach: 0$",
-            r"^timer: container ran 5 times, 0 faults$",
+            # A sixth period may elapse before the detach takes effect if the
+            # host stalls QEMU; five results were checked above.
+            r"^timer: container ran [56] times, 0 faults$",
             r"^timer: done$",
             done(1),
         ],
