@@ -22,6 +22,12 @@
 //!   (the capsule's own alarm), the temperature hook
 //!   ([`temperature::FemtoTemperature`], stacked between a sensor and the
 //!   userspace temperature driver) and a button hook descriptor.
+//! * **Signed updates** ([`update`], `doc/update.md`): command 12 installs
+//!   or replaces a container from a COSE_Sign1/Ed25519 envelope
+//!   (`femto-update`) after checking signature, target, sequence number and
+//!   digest; the board sets the trusted keys and policy with
+//!   [`FemtoContainers::set_update_policy`] (or the component's
+//!   `with_update_policy`).
 //! * **Helpers** ([`helpers`], `doc/helpers.md`): print (rate-limited, to
 //!   the kernel debug console), memcpy/memset, a key-value store with
 //!   container, process and global scopes, time in ms and µs, last sensor
