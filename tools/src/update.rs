@@ -23,13 +23,8 @@ pub const DEFAULT_VENDOR: &str = "femto-containers";
 /// Class (board id) used when `--target` is absent: the QEMU board.
 pub const DEFAULT_CLASS: &str = "qemu_rv32_virt";
 
-/// Magic that starts a serial transfer frame.
-pub const SERIAL_MAGIC: &[u8; 4] = b"FCUP";
-/// Magic that starts every UDP datagram of a transfer.
-pub const UDP_MAGIC: &[u8; 2] = b"FU";
-/// Largest envelope bytes in one UDP datagram (a 6LoWPAN-friendly size:
-/// with the 8-byte header the UDP payload stays at 72 bytes).
-pub const UDP_CHUNK: usize = 64;
+/// The delivery framing (shared with the device side, `femto_update::transfer`).
+pub use femto_update::transfer::UDP_CHUNK;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -226,8 +221,7 @@ pub fn describe_envelope(bytes: &[u8], public: Option<&[u8; 32]>) -> Result<Stri
 pub fn serial_frame(envelope: &[u8]) -> Result<Vec<u8>, String> {
     let len = u32::try_from(envelope.len()).map_err(|_| "envelope larger than 4 GiB".to_string())?;
     let mut f = Vec::with_capacity(envelope.len() + 8);
-    f.extend_from_slice(SERIAL_MAGIC);
-    f.extend_from_slice(&len.to_le_bytes());
+    f.extend_from_slice(&femto_update::transfer::serial_header(len));
     f.extend_from_slice(envelope);
     Ok(f)
 }
@@ -244,10 +238,7 @@ pub fn udp_datagrams(envelope: &[u8], transfer: u16) -> Result<Vec<Vec<u8>>, Str
         .map(|(i, chunk)| {
             let offset = (i * UDP_CHUNK) as u16;
             let mut d = Vec::with_capacity(8 + chunk.len());
-            d.extend_from_slice(UDP_MAGIC);
-            d.extend_from_slice(&transfer.to_le_bytes());
-            d.extend_from_slice(&offset.to_le_bytes());
-            d.extend_from_slice(&total.to_le_bytes());
+            d.extend_from_slice(&femto_update::transfer::udp_header(transfer, offset, total));
             d.extend_from_slice(chunk);
             d
         })
@@ -469,6 +460,13 @@ mod tests {
         assert_eq!(&frame[..4], b"FCUP");
         assert_eq!(u32::from_le_bytes(frame[4..8].try_into().unwrap()) as usize, env.len());
         assert_eq!(&frame[8..], &env[..]);
+        let mut buf = vec![0u8; 2048];
+        let mut device = femto_update::transfer::SerialReceiver::new(&mut buf);
+        assert_eq!(
+            device.push(&frame),
+            (frame.len(), femto_update::transfer::Progress::Complete(env.len()))
+        );
+        assert_eq!(device.frame(), &env[..]);
         // Not an envelope: refused before sending.
         assert!(deploy(&img_path, &Destination::Serial(dev), Duration::ZERO).is_err());
     }
@@ -504,5 +502,14 @@ mod tests {
         }
         assert_eq!(got, env);
         assert!(udp_datagrams(&vec![0u8; 70_000], 1).is_err());
+        // The device-side reassembler takes the same datagrams.
+        let mut buf = vec![0u8; 2048];
+        let mut device = femto_update::transfer::UdpReassembler::new(&mut buf);
+        let mut done = None;
+        for d in udp_datagrams(&env, 9).unwrap() {
+            done = device.push(&d).unwrap();
+        }
+        assert_eq!(done, Some(env.len()));
+        assert_eq!(device.envelope(), &env[..]);
     }
 }

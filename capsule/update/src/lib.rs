@@ -41,6 +41,7 @@ pub mod error;
 pub mod keys;
 pub mod manifest;
 pub mod sign;
+pub mod transfer;
 
 pub use envelope::Envelope;
 pub use error::Error;
