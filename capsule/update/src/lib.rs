@@ -36,17 +36,27 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "envelope")]
 pub mod envelope;
+#[cfg(feature = "envelope")]
 pub mod error;
+#[cfg(feature = "envelope")]
 pub mod keys;
+#[cfg(feature = "envelope")]
 pub mod manifest;
+#[cfg(feature = "envelope")]
 pub mod sign;
 pub mod transfer;
 
+#[cfg(feature = "envelope")]
 pub use envelope::Envelope;
+#[cfg(feature = "envelope")]
 pub use error::Error;
+#[cfg(feature = "envelope")]
 pub use keys::{key_id, TrustedKey, KEY_ID_LEN};
+#[cfg(feature = "envelope")]
 pub use manifest::{Manifest, Target};
+#[cfg(feature = "envelope")]
 pub use sign::{sign_envelope, SIGNATURE_OVERHEAD};
 
 /// The largest manifest (CBOR payload) accepted, in bytes.
@@ -67,6 +77,7 @@ pub const COSE_ALG_SHA256: i64 = -16;
 /// CBOR tag of COSE_Sign1.
 pub const COSE_SIGN1_TAG: u64 = 18;
 
+#[cfg(feature = "envelope")]
 /// Everything a device checks except the sequence number, in the documented
 /// order, on a complete envelope held in memory: structure, key and
 /// signature, manifest, target, image size and digest. Returns the manifest

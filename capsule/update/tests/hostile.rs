@@ -1,4 +1,5 @@
 //! Envelope parsing and verification with valid and hostile inputs.
+#![cfg(feature = "envelope")]
 
 use femto_update::{
     key_id, open, sign::public_key, sign_envelope, Envelope, Error, Manifest, Target, TrustedKey,
