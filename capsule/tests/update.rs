@@ -437,3 +437,25 @@ fn demo_key_files_match_the_demo_public_key_and_a_static_policy_works() {
     // The test suite's own key is not trusted by the demo policy.
     assert_eq!(err_of(fx.install(0, &envelope(6, 2), id)), ErrorCode::FAIL);
 }
+
+#[test]
+fn oversized_images_and_envelopes_are_refused() {
+    let _g = lock();
+    let fx = setup_signed(1, false);
+    let id = running(&fx);
+    // A validly signed image larger than a slot (SLOT = 512 bytes here).
+    let mut insns = vec![mov_imm(0, 1); 80];
+    insns.push(exit());
+    let big = Img::new(&insns).name(b"app").build();
+    assert!(big.len() > SLOT);
+    let env = sign("app", &big, 2, DEVICE, &KEY);
+    assert_eq!(err_of(fx.install(0, &env, id)), ErrorCode::SIZE);
+    assert_eq!(last_error(&fx, 0).0, 2, "too large");
+    // A 48 KiB allow: only the header is copied, the length check refuses it.
+    let mut huge = envelope(8, 2);
+    huge.resize(48 * 1024, 0xAA);
+    assert_eq!(err_of(fx.install(0, &huge, id)), ErrorCode::INVAL);
+    assert_eq!(last_error(&fx, 0).0, 15, "size mismatch");
+    still_running(&fx, id, 7, 1);
+    assert_eq!(fx.femto.last_sequence(b"app"), Some(1));
+}
