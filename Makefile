@@ -1,6 +1,6 @@
 # Femto-Containers for Tock OS — top-level Makefile.
 #
-#   make run      the main job: boot the QEMU kernel with the demo apps (host demo until the QEMU board exists)
+#   make run      the main job: boot the QEMU kernel with the tutorials' apps and show what they do
 #   make test     every test suite: host unit tests, userspace unit tests, TAB checks, QEMU end-to-end tests
 #   make setup    install what is missing (toolchains, QEMU, clang/lld, elf2tab, tockloader); called by test and run
 #   make build    the nRF52840-DK kernel and the app TABs
@@ -54,9 +54,10 @@ test-userspace:
 test-e2e:
 	@if [ -x board/qemu_rv32_virt/e2e/run.sh ]; then board/qemu_rv32_virt/e2e/run.sh; else echo "e2e: QEMU board not there yet"; fi
 
-run: setup femto
-	@$(FEMTO) --help >/dev/null
-	@echo "Host demo: no QEMU board yet."
+# The main job: boot the QEMU kernel once per tutorial app; each run ends by itself.
+DEMO_APPS ?= hello context sensor lunar_lander
+run: setup
+	$(MAKE) --no-print-directory -C board/qemu_rv32_virt run-each APPS="$(DEMO_APPS)"
 
 build: setup
 	$(MAKE) -C board/nrf52840dk
