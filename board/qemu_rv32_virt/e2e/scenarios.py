@@ -274,4 +274,23 @@ SCENARIOS: list[Scenario] = [
         },
         timeout=60,
     ),
+    # The board's test-exit driver (0xA00FF): a reserved status is refused
+    # with INVAL and changes nothing; status 42 ends QEMU at once with 42.
+    # Needs the app `exit_code` (requested from userspace; skipped until it
+    # exists).
+    Scenario(
+        name="test-exit-driver",
+        description="an app ends the run with a status of its choice through the test-exit driver",
+        apps=["exit_code"],
+        expect=[
+            BOOT,
+            r"^exit_code: driver present$",
+            r"^exit_code: status 1 refused: (?i:invalid)$",
+            r"^exit_code: ending the run with status 42$",
+        ],
+        forbid=[PANIC, r"still running\?!", r"^\[test-exit\]"],
+        exit_status=42,
+        timeout=15,
+    ),
 ]
+
