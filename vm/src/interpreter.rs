@@ -163,7 +163,7 @@ fn setup(program: &Program<'_>, entry: usize, memory: &Memory<'_>) -> Result<([u
 /// Caller state saved by a BPF-to-BPF call.
 #[derive(Debug, Default, Clone, Copy)]
 struct Frame {
-    /// Return address (byte offset into the text).
+    /// Return address (instruction index).
     ret: usize,
     saved: [u64; 4],
     fp: u64,
@@ -223,30 +223,30 @@ fn execute<const TRACE: bool>(
     helpers: &mut dyn Helpers,
     tracer: &mut dyn Tracer,
 ) -> Result<u64, Error> {
-    let text = program.text;
-    // The pc is kept as a byte offset into the text (instruction index × 8).
-    let mut at = entry.wrapping_mul(isa::INSN_SIZE);
+    // The text as 8-byte slots: one compare per fetch (see `isa::Insns`).
+    let insns = isa::Insns::new(program.text);
+    // The pc: index of the next instruction to fetch.
+    let mut pc = entry;
     // Fuel in a machine word: on a 32-bit MCU a budget above u32::MAX taken
     // branches is treated as u32::MAX.
     let mut fuel = usize::try_from(fuel).unwrap_or(usize::MAX);
     loop {
-        // One overflow-safe range check per instruction: the verifier's
-        // guarantees (targets in range, no fall-through) are not trusted for
-        // memory safety.
-        let fetched = text.get(at..).and_then(|s| s.first_chunk::<8>());
-        let Some(b) = fetched else {
-            return Err(Error::PcOutOfBounds { pc: (at / isa::INSN_SIZE) as u32 });
+        // One range check per instruction: the verifier's guarantees
+        // (targets in range, no fall-through) are not trusted for memory
+        // safety.
+        let Some(b) = insns.get(pc) else {
+            return Err(Error::PcOutOfBounds { pc: pc as u32 });
         };
         if TRACE {
-            tracer.step(at / isa::INSN_SIZE, b, regs);
+            tracer.step(pc, b, regs);
         }
         let op = b[0];
-        at = at.wrapping_add(isa::INSN_SIZE);
+        pc = pc.wrapping_add(1);
 
         // The pc (instruction index) of the executing instruction, for errors.
         macro_rules! this {
             () => {
-                at.wrapping_sub(isa::INSN_SIZE) / isa::INSN_SIZE
+                pc.wrapping_sub(1)
             };
         }
 
@@ -296,7 +296,7 @@ fn execute<const TRACE: bool>(
         macro_rules! jump {
             ($delta:expr) => {{
                 burn(&mut fuel, this!())?;
-                at = at.wrapping_add((($delta) as isize as usize).wrapping_mul(isa::INSN_SIZE));
+                pc = pc.wrapping_add(($delta) as isize as usize);
             }};
         }
         macro_rules! jmp64 {
@@ -476,12 +476,12 @@ fn execute<const TRACE: bool>(
                 if op != isa::OP_LDDW && !program.rbf_pseudo_opcodes {
                     return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op });
                 }
-                let Some(hi) = text.get(at..at.wrapping_add(isa::INSN_SIZE)) else {
-                    return Err(Error::PcOutOfBounds { pc: (at / isa::INSN_SIZE) as u32 });
+                let Some(hi) = insns.get(pc) else {
+                    return Err(Error::PcOutOfBounds { pc: pc as u32 });
                 };
                 let value =
                     (imm!() as u32 as u64) | ((u32::from_le_bytes([hi[4], hi[5], hi[6], hi[7]]) as u64) << 32);
-                at = at.wrapping_add(isa::INSN_SIZE);
+                pc = pc.wrapping_add(1);
                 regs[dst!()] = match op {
                     isa::OP_LDDW => value,
                     isa::OP_LDDWD => region_base(REGION_DATA).wrapping_add(value),
@@ -547,8 +547,8 @@ fn execute<const TRACE: bool>(
                 }
                 isa::CALL_LOCAL => {
                     burn(&mut fuel, this!())?;
-                    local_call(calls, regs, this!(), at)?;
-                    at = at.wrapping_add((imm!() as isize as usize).wrapping_mul(isa::INSN_SIZE));
+                    local_call(calls, regs, this!(), pc)?;
+                    pc = pc.wrapping_add(imm!() as isize as usize);
                 }
                 _ => return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op }),
             },
@@ -565,7 +565,7 @@ fn execute<const TRACE: bool>(
                 if calls.depth == 0 {
                     return Ok(regs[0]);
                 }
-                at = local_return(calls, regs, this!())?;
+                pc = local_return(calls, regs, this!())?;
             }
 
             // Every other byte, each listed as a literal (not a range) so that
@@ -609,7 +609,7 @@ fn local_call(calls: &mut Calls, regs: &mut [u64; 16], this: usize, ret: usize) 
 }
 
 /// Returns from a BPF-to-BPF call: restores r6–r9 and r10, gives the return
-/// address (byte offset).
+/// address (instruction index).
 #[inline(never)]
 fn local_return(calls: &mut Calls, regs: &mut [u64; 16], this: usize) -> Result<usize, Error> {
     calls.depth = calls.depth.wrapping_sub(1);

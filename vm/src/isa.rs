@@ -212,3 +212,46 @@ pub fn slot(text: &[u8], pc: usize) -> Option<&[u8; 8]> {
 pub const fn is_wide(opcode: u8) -> bool {
     matches!(opcode, OP_LDDW | OP_LDDWD | OP_LDDWR)
 }
+
+/// The program text as 8-byte slots, for the interpreter's fetch.
+///
+/// Where `<[u8]>::as_chunks` is available (rustc ≥ 1.88, or the pinned
+/// nightly with `slice_as_chunks`; detected by `build.rs`), the text is
+/// indexed as `&[[u8; 8]]`, so a fetch is one compare of the pc against the
+/// slot count. Elsewhere it falls back to a checked byte-offset fetch. A
+/// trailing partial slot is never returned in either case.
+#[derive(Clone, Copy)]
+pub(crate) struct Insns<'a> {
+    #[cfg(femto_chunks)]
+    slots: &'a [[u8; 8]],
+    #[cfg(not(femto_chunks))]
+    text: &'a [u8],
+}
+
+impl<'a> Insns<'a> {
+    /// Views `text` as slots.
+    #[inline(always)]
+    pub(crate) fn new(text: &'a [u8]) -> Self {
+        #[cfg(femto_chunks)]
+        {
+            Insns { slots: text.as_chunks::<8>().0 }
+        }
+        #[cfg(not(femto_chunks))]
+        {
+            Insns { text }
+        }
+    }
+
+    /// Slot `pc`, or `None` if it is not entirely inside the text.
+    #[inline(always)]
+    pub(crate) fn get(&self, pc: usize) -> Option<&'a [u8; 8]> {
+        #[cfg(femto_chunks)]
+        {
+            self.slots.get(pc)
+        }
+        #[cfg(not(femto_chunks))]
+        {
+            slot(self.text, pc)
+        }
+    }
+}

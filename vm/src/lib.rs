@@ -57,6 +57,7 @@
 //! assert_eq!(program.run(0, &mut memory, &mut NoHelpers, 1000), Ok(42));
 //! ```
 #![no_std]
+#![cfg_attr(femto_chunks_feature, feature(slice_as_chunks))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
