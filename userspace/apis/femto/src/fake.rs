@@ -5,6 +5,18 @@
 //! [`FakeFemto::add_program`]; loading it gives a container whose run is the
 //! registered Rust function. Unregistered images fail to parse, images
 //! registered with [`FakeFemto::add_rejected`] fail verification.
+//!
+//! Signed installs (command 12) are modelled without cryptography: an
+//! "envelope" is any byte string registered with [`FakeFemto::add_envelope`]
+//! together with what the real kernel would find in it ([`FakeEnvelope`]);
+//! unregistered envelopes are malformed. The checks the fake can make itself
+//! (update policy, the container to replace, sequence numbers per name, slot,
+//! image, name) follow the capsule's order (doc/syscalls/femto-containers.md).
+//!
+//! Fuel: a fake program says how many eBPF instructions it executes and how
+//! many fuel units (taken jumps and calls) it needs; a run whose budget is
+//! smaller faults with "out of fuel" at pc = budget, having executed the
+//! same share of its instructions.
 
 use crate::{command, info, DRIVER_NUM};
 use libtock_platform::{CommandReturn, ErrorCode};
@@ -15,8 +27,13 @@ use std::rc::Rc;
 /// What a fake container run does.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// The container returns `value` after executing `instructions`.
-    Return { value: u64, instructions: u32 },
+    /// The container returns `value` after executing `instructions` eBPF
+    /// instructions, of which `fuel` were taken jumps or calls.
+    Return {
+        value: u64,
+        instructions: u32,
+        fuel: u32,
+    },
     /// The container faults.
     Fault { kind: u32, pc: u32 },
 }
@@ -24,8 +41,36 @@ pub enum Outcome {
 /// The behaviour of a container: gets the context copy, may change it.
 pub type Program = fn(&mut [u8]) -> Outcome;
 
+/// What the fake kernel finds when it checks a registered envelope.
+#[derive(Clone, Debug)]
+pub enum FakeEnvelope {
+    /// Well formed, signed by a trusted key, for this board, as long as its
+    /// manifest says and with the right digest: the manifest's container
+    /// name and sequence number, and the image it carries (which must be
+    /// registered as a program to load).
+    Valid {
+        name: &'static str,
+        sequence: u64,
+        image: Vec<u8>,
+    },
+    /// Fails a check the fake cannot compute (COSE structure, key,
+    /// signature, target, length, digest): the kernel's `(error, kind,
+    /// location)`, reported right after the check of the container to
+    /// replace (the fake does not model the order among these checks).
+    Refused {
+        error: ErrorCode,
+        kind: u32,
+        location: u32,
+    },
+}
+
+/// Number of container names the fake kernel's sequence table holds.
+pub const SEQUENCE_TABLE: usize = 3;
+
 struct Registered {
     image: Vec<u8>,
+    /// The name inside the image (`femto pack --name`).
+    name: &'static str,
     program: Option<Program>,
     /// Verifier location, for rejected programs.
     reject_at: u32,
@@ -34,6 +79,8 @@ struct Registered {
 
 struct Container {
     id: u16,
+    name: &'static str,
+    sequence: u64,
     image_copy: Vec<u8>,
     data_bytes: u32,
     program: Program,
@@ -44,8 +91,8 @@ struct Container {
     last_fault: (u32, u32),
     runs: u32,
     faults: u32,
-    last_fuel: u32,
-    total_fuel: u32,
+    last_instructions: u32,
+    total_instructions: u32,
 }
 
 /// One hook of the fake board: (id, flags, fuel).
@@ -59,6 +106,12 @@ pub struct FakeHook {
 pub struct FakeFemto {
     share_ref: DriverShareRef,
     image: RefCell<RoAllowBuffer>,
+    envelope: RefCell<RoAllowBuffer>,
+    envelopes: RefCell<Vec<(Vec<u8>, FakeEnvelope)>>,
+    /// The board configured an update policy (command 12 works).
+    update_policy: Cell<bool>,
+    /// Last accepted sequence number per container name.
+    sequences: RefCell<Vec<(&'static str, u64)>>,
     context: RefCell<RwAllowBuffer>,
     registered: RefCell<Vec<Registered>>,
     slots: RefCell<Vec<Option<Container>>>,
@@ -87,6 +140,10 @@ impl FakeFemto {
         Rc::new(FakeFemto {
             share_ref: Default::default(),
             image: Default::default(),
+            envelope: Default::default(),
+            envelopes: Default::default(),
+            update_policy: Cell::new(true),
+            sequences: Default::default(),
             context: Default::default(),
             registered: Default::default(),
             slots: RefCell::new((0..MAX_CONTAINERS).map(|_| None).collect()),
@@ -119,8 +176,20 @@ impl FakeFemto {
 
     /// Registers a loadable image whose container behaves like `program`.
     pub fn add_program(&self, image: &[u8], data_bytes: u32, program: Program) {
+        self.add_named_program(image, "", data_bytes, program);
+    }
+
+    /// Like [`Self::add_program`], for an image whose own name is `name`.
+    pub fn add_named_program(
+        &self,
+        image: &[u8],
+        name: &'static str,
+        data_bytes: u32,
+        program: Program,
+    ) {
         self.registered.borrow_mut().push(Registered {
             image: image.to_vec(),
+            name,
             program: Some(program),
             reject_at: 0,
             data_bytes,
@@ -131,10 +200,32 @@ impl FakeFemto {
     pub fn add_rejected(&self, image: &[u8], location: u32) {
         self.registered.borrow_mut().push(Registered {
             image: image.to_vec(),
+            name: "",
             program: None,
             reject_at: location,
             data_bytes: 0,
         });
+    }
+
+    /// Registers an envelope for command 12.
+    pub fn add_envelope(&self, envelope: &[u8], contents: FakeEnvelope) {
+        self.envelopes
+            .borrow_mut()
+            .push((envelope.to_vec(), contents));
+    }
+
+    /// Whether the board gives the capsule an update policy (default: yes).
+    pub fn set_update_policy(&self, configured: bool) {
+        self.update_policy.set(configured);
+    }
+
+    /// The last sequence number the fake kernel accepted for `name`.
+    pub fn accepted_sequence(&self, name: &str) -> Option<u64> {
+        self.sequences
+            .borrow()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
     }
 
     /// Makes command 4 run the container at once (see `immediate_async`).
@@ -225,23 +316,30 @@ impl FakeFemto {
         self.with_container(id, |c| {
             c.runs = c.runs.saturating_add(1);
             let result = match (c.program)(ctx) {
-                Outcome::Return { instructions, .. } if instructions > fuel => {
-                    c.last_fuel = fuel;
+                Outcome::Return {
+                    instructions,
+                    fuel: needed,
+                    ..
+                } if needed > fuel => {
+                    // The same share of the instructions ran before the fuel ended.
+                    c.last_instructions =
+                        (u64::from(instructions) * u64::from(fuel) / u64::from(needed)) as u32;
                     Err((1, fuel))
                 }
                 Outcome::Return {
                     value,
                     instructions,
+                    ..
                 } => {
-                    c.last_fuel = instructions;
+                    c.last_instructions = instructions;
                     Ok(value)
                 }
                 Outcome::Fault { kind, pc } => {
-                    c.last_fuel = pc.saturating_add(1);
+                    c.last_instructions = pc.saturating_add(1);
                     Err((kind, pc))
                 }
             };
-            c.total_fuel = c.total_fuel.saturating_add(c.last_fuel);
+            c.total_instructions = c.total_instructions.saturating_add(c.last_instructions);
             match result {
                 Ok(v) => c.last_result = v,
                 Err(fault) => {
@@ -308,6 +406,8 @@ impl FakeFemto {
         let id = (u16::from(generation) << 8) | (index as u16 + 1);
         slots[index] = Some(Container {
             id,
+            name: reg.name,
+            sequence: 0,
             image_copy: image.to_vec(),
             data_bytes: reg.data_bytes,
             program,
@@ -317,11 +417,142 @@ impl FakeFemto {
             last_fault: (0, 0),
             runs: 0,
             faults: 0,
-            last_fuel: 0,
-            total_fuel: 0,
+            last_instructions: 0,
+            total_instructions: 0,
         });
         self.load_error.set((0, 0));
         command_return::success_u32(u32::from(id))
+    }
+
+    /// Command 12: records the outcome for command 11 (except `NoSupport`).
+    fn install(&self, replace: u32) -> CommandReturn {
+        if !self.update_policy.get() {
+            return command_return::failure(ErrorCode::NoSupport);
+        }
+        match self.install_inner(replace) {
+            Ok(id) => {
+                self.load_error.set((0, 0));
+                command_return::success_u32(u32::from(id))
+            }
+            Err((error, kind, location)) => {
+                self.load_error.set((kind, location));
+                command_return::failure(error)
+            }
+        }
+    }
+
+    fn install_inner(&self, replace: u32) -> Result<u16, (ErrorCode, u32, u32)> {
+        use ErrorCode::{Already, Busy, Invalid, NoMem, Reserve, Size};
+        // 0. The container to replace must be this process's and idle.
+        let old = match replace {
+            0 => None,
+            raw => {
+                let id = Self::id_arg(raw)
+                    .filter(|&id| self.exists(Some(id)))
+                    .ok_or((Invalid, 19, 0))?;
+                if self.with_container(id, |c| c.pending.is_some()) == Some(true) {
+                    return Err((Busy, 19, 0));
+                }
+                Some(id)
+            }
+        };
+        let envelope = self.envelope.borrow();
+        if envelope.is_empty() {
+            return Err((Reserve, 9, 0));
+        }
+        let found = self
+            .envelopes
+            .borrow()
+            .iter()
+            .find(|(bytes, _)| bytes[..] == envelope[..])
+            .map(|(_, contents)| contents.clone());
+        let (name, sequence, image) = match found {
+            None => return Err((Invalid, 10, 0)),
+            Some(FakeEnvelope::Refused {
+                error,
+                kind,
+                location,
+            }) => return Err((error, kind, location)),
+            Some(FakeEnvelope::Valid {
+                name,
+                sequence,
+                image,
+            }) => (name, sequence, image),
+        };
+        // Rollback protection.
+        match self.accepted_sequence(name) {
+            Some(last) if sequence <= last => return Err((Already, 14, last as u32)),
+            None if self.sequences.borrow().len() >= SEQUENCE_TABLE => {
+                return Err((NoMem, 18, 0))
+            }
+            _ => {}
+        }
+        if image.len() > self.limits.1 as usize {
+            return Err((Size, 2, image.len() as u32));
+        }
+        if let Some(id) = old {
+            if self.with_container(id, |c| c.name) != Some(name) {
+                return Err((Invalid, 17, 0));
+            }
+        }
+        // Stage the image in a free slot, parse and verify it.
+        let free = self.slots.borrow().iter().position(|s| s.is_none());
+        let Some(staging) = free else {
+            return Err((NoMem, 6, 0));
+        };
+        let registered = self.registered.borrow();
+        let reg = registered
+            .iter()
+            .find(|r| r.image == image)
+            .ok_or((Invalid, 3, 0))?;
+        let program = reg.program.ok_or((Invalid, 4, reg.reject_at))?;
+        if reg.data_bytes > self.limits.3 {
+            return Err((Size, 5, 0));
+        }
+        if reg.name != name {
+            return Err((Invalid, 17, 0));
+        }
+        // Commit: record the sequence number, then switch in one step.
+        {
+            let mut table = self.sequences.borrow_mut();
+            match table.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 = sequence,
+                None => table.push((name, sequence)),
+            }
+        }
+        let mut slots = self.slots.borrow_mut();
+        let (index, id, hooks) = match old {
+            Some(id) => {
+                let index = slots
+                    .iter()
+                    .position(|s| s.as_ref().map(|c| c.id) == Some(id))
+                    .ok_or((Invalid, 19, 0))?;
+                let hooks = slots[index].take().map(|c| c.hooks).unwrap_or_default();
+                (index, id, hooks)
+            }
+            None => {
+                let generation = self.generations.borrow()[staging];
+                let id = (u16::from(generation) << 8) | (staging as u16 + 1);
+                (staging, id, Vec::new())
+            }
+        };
+        slots[index] = Some(Container {
+            id,
+            name,
+            sequence,
+            image_copy: image,
+            data_bytes: reg.data_bytes,
+            program,
+            pending: None,
+            hooks,
+            last_result: 0,
+            last_fault: (0, 0),
+            runs: 0,
+            faults: 0,
+            last_instructions: 0,
+            total_instructions: 0,
+        });
+        Ok(id)
     }
 
     fn clamp_fuel(&self, fuel: u32) -> u32 {
@@ -360,6 +591,7 @@ impl libtock_unittest::fake::SyscallDriver for FakeFemto {
     ) -> Result<RoAllowBuffer, (RoAllowBuffer, ErrorCode)> {
         match buffer_num {
             0 => Ok(self.image.replace(buffer)),
+            1 => Ok(self.envelope.replace(buffer)),
             _ => Err((buffer, ErrorCode::NoSupport)),
         }
     }
@@ -380,6 +612,7 @@ impl libtock_unittest::fake::SyscallDriver for FakeFemto {
         match command_id {
             command::EXISTS => command_return::success(),
             command::LOAD => self.load(),
+            command::INSTALL => self.install(arg0),
             command::UNLOAD => {
                 let Some(id) = Self::id_arg(arg0).filter(|&id| self.exists(Some(id))) else {
                     return invalid;
@@ -513,10 +746,14 @@ impl libtock_unittest::fake::SyscallDriver for FakeFemto {
                         command_return::success_2_u32(c.last_fault.0, c.last_fault.1)
                     }
                     info::COUNTS => command_return::success_2_u32(c.runs, c.faults),
-                    info::FUEL => command_return::success_2_u32(c.last_fuel, c.total_fuel),
+                    info::WORK => command_return::success_2_u32(
+                        c.last_instructions,
+                        c.total_instructions,
+                    ),
                     info::SIZE => {
                         command_return::success_2_u32(c.image_copy.len() as u32, c.data_bytes)
                     }
+                    info::SEQUENCE => command_return::success_u64(c.sequence),
                     _ => command_return::failure(ErrorCode::NoSupport),
                 })
                 .unwrap()

@@ -53,6 +53,34 @@ impl<S: Syscalls, C: Config> Femto<S, C> {
         })
     }
 
+    /// Installs a container from a signed envelope (`femto sign` output;
+    /// see `doc/update.md`). The kernel checks the signature, target,
+    /// sequence number, length and digest before anything is loaded or
+    /// replaced. With `replace: None` the image becomes a new container; with
+    /// the id of one of this process's containers it replaces that container
+    /// in one step: the id stays the same, hook attachments and the
+    /// container-scope key-value store are carried over, statistics restart.
+    /// `envelope` is only shared for the duration of this call.
+    ///
+    /// Errors (details via [`Self::last_load_error`]): `NoSupport` (the
+    /// board has no update policy), `Reserve` (no envelope), `Invalid`
+    /// (malformed or truncated envelope, wrong length, digest or name
+    /// mismatch, image fails to parse or verify, `replace` not one of this
+    /// process's containers), `Size` (image or its data too large), `Fail`
+    /// (untrusted key, bad signature, sequence storage failed), `NoDevice`
+    /// (another target, or no driver), `Already` (sequence number not
+    /// newer), `Busy` (the container to replace has an asynchronous run
+    /// pending, or sequence storage still loading), `NoMem` (no free slot to
+    /// stage the image in, or the kernel's sequence table is full).
+    pub fn install(envelope: &[u8], replace: Option<ContainerId>) -> Result<ContainerId, ErrorCode> {
+        let target = replace.map_or(0, |id| u32::from(id.raw()));
+        share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::ENVELOPE }>, _, _>(|allow| {
+            S::allow_ro::<C, DRIVER_NUM, { allow_ro::ENVELOPE }>(allow, envelope)?;
+            let raw: u32 = S::command(DRIVER_NUM, command::INSTALL, target, 0).to_result()?;
+            ContainerId::from_raw(raw).ok_or(ErrorCode::BadRVal)
+        })
+    }
+
     /// Unloads a container (detaching it from every hook first).
     /// Errors: `Invalid` (not this process's container), `Busy` (an
     /// asynchronous run of it is pending).
@@ -62,8 +90,9 @@ impl<S: Syscalls, C: Config> Femto<S, C> {
 
     /// Runs a container now, with `context` (which the container may change:
     /// after a successful run the kernel copies it back). `fuel` is the
-    /// largest number of instructions the run may execute, 0 for the board's
-    /// default. Returns the container's return value `r0`.
+    /// largest number of taken jumps and calls the run may make (the VM's fuel
+    /// unit; the run executes at most `(fuel + 1) × program length`
+    /// instructions), 0 for the board's default. Returns the container's return value `r0`.
     ///
     /// After a fault (including running out of fuel) the context is
     /// unchanged, and the error carries the fault kind and pc.
@@ -213,16 +242,24 @@ impl<S: Syscalls, C: Config> Femto<S, C> {
         })
     }
 
-    /// Run, fault and fuel counts since the container was loaded.
+    /// Run and fault counts and instructions executed since the container
+    /// was loaded (or installed: a replacing install restarts them at 0).
     pub fn stats(id: ContainerId) -> Result<ContainerStats, ErrorCode> {
         let (runs, faults) = Self::info2(id, info::COUNTS)?;
-        let (last_fuel, total_fuel) = Self::info2(id, info::FUEL)?;
+        let (last_instructions, total_instructions) = Self::info2(id, info::WORK)?;
         Ok(ContainerStats {
             runs,
             faults,
-            last_fuel,
-            total_fuel,
+            last_instructions,
+            total_instructions,
         })
+    }
+
+    /// The sequence number of the signed envelope the container was
+    /// installed from ([`Self::install`]); 0 for a container loaded unsigned
+    /// ([`Self::load`]).
+    pub fn sequence(id: ContainerId) -> Result<u64, ErrorCode> {
+        S::command(DRIVER_NUM, command::INFO, id.raw().into(), info::SEQUENCE).to_result()
     }
 
     /// The size of the kernel's verified image copy and of the container's
@@ -263,7 +300,8 @@ impl<S: Syscalls, C: Config> Femto<S, C> {
         })
     }
 
-    /// Why this process's last load failed.
+    /// Why this process's last load (command 1) or signed install
+    /// (command 12) failed.
     pub fn last_load_error() -> Result<LoadError, ErrorCode> {
         let (kind, location): (u32, u32) =
             S::command(DRIVER_NUM, command::LOAD_ERROR, 0, 0).to_result()?;
@@ -391,8 +429,11 @@ pub mod command {
     pub const HOOK_INFO: u32 = 9;
     /// The board's limits.
     pub const LIMITS: u32 = 10;
-    /// Why the last load failed.
+    /// Why the last load or signed install failed.
     pub const LOAD_ERROR: u32 = 11;
+    /// Install (or replace) a container from the signed envelope shared with
+    /// read-only allow 1.
+    pub const INSTALL: u32 = 12;
 }
 
 /// Fields of command 7.
@@ -405,10 +446,12 @@ pub mod info {
     pub const LAST_FAULT: u32 = 2;
     /// `(runs, faults)`.
     pub const COUNTS: u32 = 3;
-    /// `(last, total)` fuel.
-    pub const FUEL: u32 = 4;
+    /// `(last, total)` eBPF instructions executed (not fuel units).
+    pub const WORK: u32 = 4;
     /// `(image_bytes, data_bytes)`.
     pub const SIZE: u32 = 5;
+    /// Sequence number of the signed envelope (u64; 0 if loaded unsigned).
+    pub const SEQUENCE: u32 = 6;
 }
 
 /// Subscribe numbers.
@@ -423,8 +466,10 @@ pub mod subscribe {
 
 /// Read-only allow numbers.
 pub mod allow_ro {
-    /// The image to load.
+    /// The image to load (command 1).
     pub const IMAGE: u32 = 0;
+    /// The signed envelope to install (command 12).
+    pub const ENVELOPE: u32 = 1;
 }
 
 /// Read-write allow numbers.

@@ -1,6 +1,6 @@
 //! Unit tests of the femto-containers API against the fake driver in `fake.rs`.
 
-use crate::fake::{self, FakeFemto, Outcome};
+use crate::fake::{self, FakeEnvelope, FakeFemto, Outcome};
 use crate::DRIVER_NUM;
 use crate::{
     ContainerId, Fault, FaultKind, FaultListener, FaultReport, HookId, HookPolicy, LoadErrorKind,
@@ -28,6 +28,7 @@ fn increment(ctx: &mut [u8]) -> Outcome {
     Outcome::Return {
         value,
         instructions: 4,
+        fuel: 0,
     }
 }
 
@@ -37,11 +38,12 @@ fn faulter(ctx: &mut [u8]) -> Outcome {
     Outcome::Fault { kind: 2, pc: 7 }
 }
 
-/// Needs 150 instructions.
+/// A loop: 300 instructions, 150 of them taken jumps (fuel units).
 fn spinner(_ctx: &mut [u8]) -> Outcome {
     Outcome::Return {
         value: 9,
-        instructions: 150,
+        instructions: 300,
+        fuel: 150,
     }
 }
 
@@ -53,6 +55,7 @@ fn negative(ctx: &mut [u8]) -> Outcome {
     Outcome::Return {
         value: -1i64 as u64,
         instructions: 1,
+        fuel: 0,
     }
 }
 
@@ -220,7 +223,7 @@ fn increment_with_empty_context_faults() {
 fn fuel_default_and_maximum() {
     let (_kernel, _driver) = setup();
     let id = Femto::load(SPINNER).unwrap();
-    // Default fuel (100) is too little for 150 instructions.
+    // Default fuel (100) is too little for 150 taken jumps.
     assert_eq!(
         Femto::run_no_context(id, 0),
         Err(RunError::Fault(Fault {
@@ -240,8 +243,9 @@ fn fuel_default_and_maximum() {
     assert_eq!(Femto::run_no_context(id, u32::MAX), Ok(9));
     let stats = Femto::stats(id).unwrap();
     assert_eq!((stats.runs, stats.faults), (4, 2));
-    assert_eq!(stats.last_fuel, 150);
-    assert_eq!(stats.total_fuel, 100 + 149 + 150 + 150);
+    // Field 4 counts instructions executed, not fuel units.
+    assert_eq!(stats.last_instructions, 300);
+    assert_eq!(stats.total_instructions, 200 + 298 + 300 + 300);
 }
 
 #[test]
@@ -534,4 +538,202 @@ fn decoding_unknown_values() {
         ContainerId::from_raw(0xFFFF).map(ContainerId::raw),
         Some(0xFFFF)
     );
+}
+
+// ---- signed install (command 12) --------------------------------------------
+
+const BLINKY_V1: &[u8] = b"image:blinky-v1";
+const BLINKY_V2: &[u8] = b"image:blinky-v2";
+const OTHER_IMAGE: &[u8] = b"image:other";
+
+fn returns_1(_ctx: &mut [u8]) -> Outcome {
+    Outcome::Return {
+        value: 1,
+        instructions: 2,
+        fuel: 0,
+    }
+}
+
+fn returns_2(_ctx: &mut [u8]) -> Outcome {
+    Outcome::Return {
+        value: 2,
+        instructions: 2,
+        fuel: 0,
+    }
+}
+
+fn valid(name: &'static str, sequence: u64, image: &[u8]) -> FakeEnvelope {
+    FakeEnvelope::Valid {
+        name,
+        sequence,
+        image: image.to_vec(),
+    }
+}
+
+/// A fake board with blinky v1 (seq 1) and v2 (seq 2) envelopes, and an
+/// envelope for another container name.
+fn setup_update() -> (tfake::Kernel, std::rc::Rc<FakeFemto>) {
+    let (kernel, driver) = setup();
+    driver.add_named_program(BLINKY_V1, "blinky", 0, returns_1);
+    driver.add_named_program(BLINKY_V2, "blinky", 0, returns_2);
+    driver.add_named_program(OTHER_IMAGE, "other", 0, returns_2);
+    driver.add_envelope(b"env:v1", valid("blinky", 1, BLINKY_V1));
+    driver.add_envelope(b"env:v2", valid("blinky", 2, BLINKY_V2));
+    driver.add_envelope(b"env:other", valid("other", 5, OTHER_IMAGE));
+    (kernel, driver)
+}
+
+#[test]
+fn install_new_container_records_its_sequence() {
+    let (kernel, driver) = setup_update();
+    let id = Femto::install(b"env:v1", None).unwrap();
+    assert_eq!(Femto::run_no_context(id, 0), Ok(1));
+    assert_eq!(Femto::sequence(id), Ok(1));
+    assert_eq!(driver.accepted_sequence("blinky"), Some(1));
+    assert_eq!(Femto::last_load_error().unwrap().kind, LoadErrorKind::None);
+    // The envelope was shared with read-only allow 1 and unshared after.
+    let allows: Vec<_> = kernel
+        .take_syscall_log()
+        .into_iter()
+        .filter(|e| {
+            matches!(e, libtock_unittest::SyscallLogEntry::AllowRo { driver_num, buffer_num: 1, .. }
+                if *driver_num == DRIVER_NUM)
+        })
+        .collect();
+    assert_eq!(allows.len(), 2);
+    // An unsigned load has sequence 0.
+    let plain = Femto::load(INCREMENT).unwrap();
+    assert_eq!(Femto::sequence(plain), Ok(0));
+}
+
+#[test]
+fn install_replaces_in_place_keeping_id_and_hooks() {
+    let (_kernel, driver) = setup_update();
+    let id = Femto::install(b"env:v1", None).unwrap();
+    Femto::attach(id, HookId::TIMER, 100).unwrap();
+    Femto::run_no_context(id, 0).unwrap();
+    let new = Femto::install(b"env:v2", Some(id)).unwrap();
+    assert_eq!(new, id);
+    assert_eq!(driver.loaded(), 1);
+    assert_eq!(Femto::sequence(id), Ok(2));
+    assert_eq!(Femto::state(id).unwrap().hooks, 0b1);
+    // Statistics restart at 0.
+    assert_eq!(Femto::stats(id).unwrap().runs, 0);
+    assert_eq!(Femto::run_no_context(id, 0), Ok(2));
+    assert_eq!(driver.image_copy(id.raw()).unwrap(), BLINKY_V2);
+}
+
+#[test]
+fn install_refuses_old_and_equal_sequences_and_keeps_the_container() {
+    let (_kernel, driver) = setup_update();
+    let id = Femto::install(b"env:v2", None).unwrap();
+    for envelope in [&b"env:v2"[..], b"env:v1"] {
+        assert_eq!(Femto::install(envelope, Some(id)), Err(ErrorCode::Already));
+        let e = Femto::last_load_error().unwrap();
+        assert_eq!((e.kind, e.location), (LoadErrorKind::OldSequence, 2));
+        assert_eq!(Femto::run_no_context(id, 0), Ok(2));
+        assert_eq!(Femto::sequence(id), Ok(2));
+    }
+    // Also as a new container: the sequence table is per name.
+    assert_eq!(Femto::install(b"env:v1", None), Err(ErrorCode::Already));
+    assert_eq!(driver.loaded(), 1);
+    assert_eq!(driver.accepted_sequence("blinky"), Some(2));
+}
+
+#[test]
+fn install_errors_are_reported_with_their_kinds() {
+    let (_kernel, driver) = setup_update();
+    let cases: [(&[u8], ErrorCode, LoadErrorKind, u32); 6] = [
+        (b"env:malformed", ErrorCode::Invalid, LoadErrorKind::EnvelopeMalformed, 17),
+        (b"env:key", ErrorCode::Fail, LoadErrorKind::UnknownKey, 0),
+        (b"env:sig", ErrorCode::Fail, LoadErrorKind::BadSignature, 0),
+        (b"env:target", ErrorCode::NoDevice, LoadErrorKind::WrongTarget, 0),
+        (b"env:short", ErrorCode::Invalid, LoadErrorKind::SizeMismatch, 12),
+        (b"env:tampered", ErrorCode::Invalid, LoadErrorKind::DigestMismatch, 0),
+    ];
+    for (envelope, error, kind, location) in cases {
+        driver.add_envelope(
+            envelope,
+            FakeEnvelope::Refused {
+                error,
+                kind: kind.raw(),
+                location,
+            },
+        );
+    }
+    let id = Femto::install(b"env:v1", None).unwrap();
+    for (envelope, error, kind, location) in cases {
+        assert_eq!(Femto::install(envelope, Some(id)), Err(error));
+        let e = Femto::last_load_error().unwrap();
+        assert_eq!((e.kind, e.location), (kind, location));
+        assert_eq!(Femto::run_no_context(id, 0), Ok(1));
+    }
+    // Bytes that are no envelope at all.
+    assert_eq!(Femto::install(b"garbage", None), Err(ErrorCode::Invalid));
+    assert_eq!(
+        Femto::last_load_error().unwrap().kind,
+        LoadErrorKind::EnvelopeMalformed
+    );
+    // Nothing shared.
+    assert_eq!(Femto::install(&[], None), Err(ErrorCode::Reserve));
+    assert_eq!(
+        Femto::last_load_error().unwrap().kind,
+        LoadErrorKind::NoEnvelope
+    );
+    // Replacing a container of another name, or an id that is not ours.
+    assert_eq!(Femto::install(b"env:other", Some(id)), Err(ErrorCode::Invalid));
+    assert_eq!(
+        Femto::last_load_error().unwrap().kind,
+        LoadErrorKind::NameMismatch
+    );
+    let stranger = ContainerId::from_raw(0x7F7F).unwrap();
+    assert_eq!(Femto::install(b"env:v2", Some(stranger)), Err(ErrorCode::Invalid));
+    assert_eq!(
+        Femto::last_load_error().unwrap().kind,
+        LoadErrorKind::NoSuchContainer
+    );
+    // None of this changed the container or the sequence table.
+    assert_eq!(driver.loaded(), 1);
+    assert_eq!(Femto::sequence(id), Ok(1));
+    assert_eq!(driver.accepted_sequence("blinky"), Some(1));
+    assert_eq!(driver.accepted_sequence("other"), None);
+}
+
+#[test]
+fn install_needs_a_policy_and_a_staging_slot() {
+    let (_kernel, driver) = setup_update();
+    driver.set_update_policy(false);
+    assert_eq!(Femto::install(b"env:v1", None), Err(ErrorCode::NoSupport));
+    driver.set_update_policy(true);
+    let id = Femto::install(b"env:v1", None).unwrap();
+    // Both slots used: no room to stage the new version.
+    let _other = Femto::load(INCREMENT).unwrap();
+    assert_eq!(Femto::install(b"env:v2", Some(id)), Err(ErrorCode::NoMem));
+    assert_eq!(Femto::last_load_error().unwrap().kind, LoadErrorKind::NoSlot);
+    assert_eq!(Femto::run_no_context(id, 0), Ok(1));
+    // A refused install did not consume the sequence number.
+    assert_eq!(driver.accepted_sequence("blinky"), Some(1));
+}
+
+#[test]
+fn install_refuses_while_an_async_run_is_pending() {
+    let (_kernel, driver) = setup_update();
+    let id = Femto::install(b"env:v1", None).unwrap();
+    Femto::run_async(id, 0).unwrap();
+    assert_eq!(Femto::install(b"env:v2", Some(id)), Err(ErrorCode::Busy));
+    assert_eq!(
+        Femto::last_load_error().unwrap().kind,
+        LoadErrorKind::NoSuchContainer
+    );
+    driver.run_deferred();
+    assert_eq!(Femto::install(b"env:v2", Some(id)), Ok(id));
+}
+
+#[test]
+fn load_error_kinds_round_trip() {
+    for raw in 0..=21 {
+        assert_eq!(LoadErrorKind::from_raw(raw).raw(), raw);
+    }
+    assert_eq!(LoadErrorKind::from_raw(14), LoadErrorKind::OldSequence);
+    assert_eq!(LoadErrorKind::from_raw(21), LoadErrorKind::Unknown(21));
 }

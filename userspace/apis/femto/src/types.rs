@@ -63,7 +63,7 @@ impl Source {
 pub enum FaultKind {
     /// No fault (only reported by [`crate::Femto::last_fault`]).
     None,
-    /// The run used its whole instruction budget.
+    /// The run used its whole fuel budget (taken jumps and calls).
     OutOfFuel,
     /// A load or store outside the container's regions, or a write to a
     /// read-only region.
@@ -145,8 +145,42 @@ pub enum LoadErrorKind {
     DataTooLarge,
     /// No free container slot in this process.
     NoSlot,
-    /// Grant memory could not be allocated.
+    /// Grant memory could not be allocated (never reported: see the driver
+    /// documentation; the command returns `NoMem` instead).
     NoMemory,
+    /// An unsigned load (command 1) was refused: the board requires signed
+    /// envelopes (use [`crate::Femto::install`]).
+    UnsignedRefused,
+    /// No envelope was shared (read-only allow 1 empty).
+    NoEnvelope,
+    /// The envelope's COSE structure is malformed, truncated or too large
+    /// (location: byte offset, if known).
+    EnvelopeMalformed,
+    /// Signed with a key the board does not trust (or it trusts none).
+    UnknownKey,
+    /// The signature does not verify.
+    BadSignature,
+    /// The manifest is for another vendor or device class.
+    WrongTarget,
+    /// The sequence number is not newer than the last one accepted for this
+    /// container name (location: that last number, low 32 bits).
+    OldSequence,
+    /// The image is not as long as the manifest says (truncated or extended
+    /// transfer).
+    SizeMismatch,
+    /// The image's SHA-256 differs from the manifest's digest (tampered image).
+    DigestMismatch,
+    /// The image's own name differs from the manifest's, or the container to
+    /// replace has another name.
+    NameMismatch,
+    /// The kernel's sequence-number table has no room for another name.
+    SequenceTableFull,
+    /// The container to replace is not one of this process's containers, or
+    /// has an asynchronous run pending.
+    NoSuchContainer,
+    /// The board's non-volatile sequence storage is still being read after
+    /// boot (`Busy`) or failed (`Fail`).
+    SequenceStorage,
     /// A kind this library does not know.
     Unknown(u32),
 }
@@ -163,17 +197,62 @@ impl LoadErrorKind {
             5 => LoadErrorKind::DataTooLarge,
             6 => LoadErrorKind::NoSlot,
             7 => LoadErrorKind::NoMemory,
+            8 => LoadErrorKind::UnsignedRefused,
+            9 => LoadErrorKind::NoEnvelope,
+            10 => LoadErrorKind::EnvelopeMalformed,
+            11 => LoadErrorKind::UnknownKey,
+            12 => LoadErrorKind::BadSignature,
+            13 => LoadErrorKind::WrongTarget,
+            14 => LoadErrorKind::OldSequence,
+            15 => LoadErrorKind::SizeMismatch,
+            16 => LoadErrorKind::DigestMismatch,
+            17 => LoadErrorKind::NameMismatch,
+            18 => LoadErrorKind::SequenceTableFull,
+            19 => LoadErrorKind::NoSuchContainer,
+            20 => LoadErrorKind::SequenceStorage,
             other => LoadErrorKind::Unknown(other),
+        }
+    }
+
+    /// The driver's number for this kind (the inverse of [`Self::from_raw`]).
+    pub fn raw(self) -> u32 {
+        match self {
+            LoadErrorKind::None => 0,
+            LoadErrorKind::NoImage => 1,
+            LoadErrorKind::TooLarge => 2,
+            LoadErrorKind::Parse => 3,
+            LoadErrorKind::Verify => 4,
+            LoadErrorKind::DataTooLarge => 5,
+            LoadErrorKind::NoSlot => 6,
+            LoadErrorKind::NoMemory => 7,
+            LoadErrorKind::UnsignedRefused => 8,
+            LoadErrorKind::NoEnvelope => 9,
+            LoadErrorKind::EnvelopeMalformed => 10,
+            LoadErrorKind::UnknownKey => 11,
+            LoadErrorKind::BadSignature => 12,
+            LoadErrorKind::WrongTarget => 13,
+            LoadErrorKind::OldSequence => 14,
+            LoadErrorKind::SizeMismatch => 15,
+            LoadErrorKind::DigestMismatch => 16,
+            LoadErrorKind::NameMismatch => 17,
+            LoadErrorKind::SequenceTableFull => 18,
+            LoadErrorKind::NoSuchContainer => 19,
+            LoadErrorKind::SequenceStorage => 20,
+            LoadErrorKind::Unknown(other) => other,
         }
     }
 }
 
-/// Details of the last failed load.
+/// Details of the last failed load (command 1) or signed install (command 12).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct LoadError {
     /// What failed.
     pub kind: LoadErrorKind,
-    /// Byte offset (parse errors) or instruction index (verifier errors), else 0.
+    /// The location the driver reports: byte offset (parse and envelope
+    /// errors), instruction index (verifier errors), the last accepted
+    /// sequence number's low 32 bits ([`LoadErrorKind::OldSequence`]),
+    /// otherwise 0 (the driver may report more for other kinds; it is passed
+    /// through unchanged).
     pub location: u32,
 }
 
@@ -193,10 +272,11 @@ pub struct ContainerStats {
     pub runs: u32,
     /// Number of faulted runs.
     pub faults: u32,
-    /// Instructions executed by the last run.
-    pub last_fuel: u32,
-    /// Instructions executed by all runs.
-    pub total_fuel: u32,
+    /// eBPF instructions executed by the last run (command 7 field 4; not
+    /// fuel units, which count only taken jumps and calls).
+    pub last_instructions: u32,
+    /// eBPF instructions executed by all runs since load.
+    pub total_instructions: u32,
 }
 
 /// How a hook combines the results of its containers.

@@ -87,7 +87,7 @@ fn run_increment(out: &mut impl Write, name: &str, image: &[u8]) {
         let _ = writeln!(
             out,
             "hello: {}: {} runs, {} faults, {} instructions in the last run",
-            name, stats.runs, stats.faults, stats.last_fuel
+            name, stats.runs, stats.faults, stats.last_instructions
         );
     }
     let _ = Femto::unload(id);
