@@ -163,7 +163,7 @@ fn setup(program: &Program<'_>, entry: usize, memory: &Memory<'_>) -> Result<([u
 /// Caller state saved by a BPF-to-BPF call.
 #[derive(Debug, Default, Clone, Copy)]
 struct Frame {
-    /// Return address (instruction index).
+    /// The call instruction's index (execution resumes after it).
     ret: usize,
     saved: [u64; 4],
     fp: u64,
@@ -225,7 +225,7 @@ fn execute<const TRACE: bool>(
 ) -> Result<u64, Error> {
     // The text as 8-byte slots: one compare per fetch (see `isa::Insns`).
     let insns = isa::Insns::new(program.text);
-    // The pc: index of the next instruction to fetch.
+    // The pc: index of the instruction to fetch.
     let mut pc = entry;
     // Fuel in a machine word: on a 32-bit MCU a budget above u32::MAX taken
     // branches is treated as u32::MAX.
@@ -250,12 +250,12 @@ fn execute<const TRACE: bool>(
         let op = w as u8;
         #[cfg(not(target_pointer_width = "64"))]
         let op = b[0];
-        pc = pc.wrapping_add(1);
 
-        // The pc (instruction index) of the executing instruction, for errors.
+        // The pc (instruction index) of the executing instruction. It is
+        // advanced by one after the `match`; jumps add their offset to it.
         macro_rules! this {
             () => {
-                pc.wrapping_sub(1)
+                pc
             };
         }
 
@@ -509,8 +509,8 @@ fn execute<const TRACE: bool>(
                 if op != isa::OP_LDDW && !program.rbf_pseudo_opcodes {
                     return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op });
                 }
-                let Some(hi) = insns.get(pc) else {
-                    return Err(Error::PcOutOfBounds { pc: pc as u32 });
+                let Some(hi) = insns.get(pc.wrapping_add(1)) else {
+                    return Err(Error::PcOutOfBounds { pc: pc.wrapping_add(1) as u32 });
                 };
                 let value =
                     (imm!() as u32 as u64) | ((u32::from_le_bytes([hi[4], hi[5], hi[6], hi[7]]) as u64) << 32);
@@ -580,6 +580,7 @@ fn execute<const TRACE: bool>(
                 }
                 isa::CALL_LOCAL => {
                     burn(&mut fuel, this!())?;
+                    // Returns to pc + 1 (the advance after the match).
                     local_call(calls, regs, this!(), pc)?;
                     pc = pc.wrapping_add(imm!() as isize as usize);
                 }
@@ -619,6 +620,7 @@ fn execute<const TRACE: bool>(
                 return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op })
             }
         }
+        pc = pc.wrapping_add(1);
     }
 }
 
