@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Prints text/data/bss of three kernel ELFs and the differences.
-# usage: size-report.sh FEMTO.elf NO_FEMTO.elf STOCK.elf   (SIZE=llvm-size)
+# usage: size-report.sh FEMTO.elf NO_FEMTO.elf STOCK.elf [UNSIGNED.elf]   (SIZE=llvm-size)
+# UNSIGNED.elf: the femto kernel without the capsule's signed-updates feature.
 set -euo pipefail
 SIZE=${SIZE:-llvm-size}
-femto=$1 nofemto=$2 stock=$3
+femto=$1 nofemto=$2 stock=$3 unsigned=${4:-}
 
 # text data bss of one ELF, from its section list (SysV format), so that
 # the linker script's alignment padding (.storage up to a flash page) and the
@@ -36,9 +37,16 @@ row "kernel" text data bss flash RAM
 line
 row "femto-containers kernel (this board)" "$ft" "$fd" "$fb" $((ft + fd)) $((fd + fb))
 row "  same board without the capsule" "$nt" "$nd" "$nb" $((nt + nd)) $((nd + nb))
+if [[ -n "$unsigned" ]]; then
+    read -r ut ud ub < <(sizes "$unsigned")
+    row "  same, capsule without signed updates" "$ut" "$ud" "$ub" $((ut + ud)) $((ud + ub))
+fi
 row "Tock 2.2 stock nrf52840dk kernel" "$st" "$sd" "$sb" $((st + sd)) $((sd + sb))
 line
 row "capsule + VM + hooks (femto - without)" "$(delta "$ft" "$nt")" "$(delta "$fd" "$nd")" "$(delta "$fb" "$nb")" "$(delta $((ft + fd)) $((nt + nd)))" "$(delta $((fd + fb)) $((nd + nb)))"
+if [[ -n "$unsigned" ]]; then
+    row "signature verification (femto - unsigned)" "$(delta "$ft" "$ut")" "$(delta "$fd" "$ud")" "$(delta "$fb" "$ub")" "$(delta $((ft + fd)) $((ut + ud)))" "$(delta $((fd + fb)) $((ud + ub)))"
+fi
 row "this kernel vs stock (femto - stock)" "$(delta "$ft" "$st")" "$(delta "$fd" "$sd")" "$(delta "$fb" "$sb")" "$(delta $((ft + fd)) $((st + sd)))" "$(delta $((fd + fb)) $((sd + sb)))"
 line
 echo "The stock kernel also carries Tock's 802.15.4 radio and UDP stack, which this"

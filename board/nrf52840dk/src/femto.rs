@@ -53,6 +53,21 @@ type Femto = capsules_femto::component::FemtoContainersComponentType<
     { sizes::CONTAINER_STACK_BYTES },
 >;
 
+#[cfg(feature = "femto")]
+/// Signed updates (command 12): trust the project's DEMO key (its secret is
+/// public, see capsule/update/demo-keys/README.md — a product puts its own
+/// key from `femto keygen` here). The target class must match
+/// `femto sign --target`. Unsigned loads (command 1) stay allowed for the
+/// other tutorial apps.
+static UPDATE_POLICY: capsules_femto::UpdatePolicy<'static> = capsules_femto::UpdatePolicy {
+    keys: &capsules_femto::update::DEMO_KEYS,
+    target: capsules_femto::Target {
+        vendor: capsules_femto::update::VENDOR,
+        class: "nrf52840dk",
+    },
+    require_signatures: false,
+};
+
 /// What the userspace temperature driver reads from.
 #[cfg(feature = "femto")]
 type Sensor = capsules_femto::temperature::FemtoTemperature<'static, Temp>;
@@ -108,6 +123,7 @@ pub unsafe fn setup(
             mux_alarm,
             &DEFAULT_HOOKS,
         )
+        .with_update_policy(&UPDATE_POLICY)
         .finalize(capsules_femto::femto_containers_component_static!(
             Rtc,
             sizes::CONTAINERS_PER_PROCESS,

@@ -43,6 +43,20 @@ type Femto = FemtoContainersComponentType<
     CONTAINER_STACK_BYTES,
 >;
 
+/// Signed updates (command 12): trust the project's DEMO key (its secret is
+/// public, see capsule/update/demo-keys/README.md — a product puts its own
+/// key from `femto keygen` here). The target class must match
+/// `femto sign --target`. Unsigned loads (command 1) stay allowed for the
+/// other tutorial apps.
+static UPDATE_POLICY: capsules_femto::UpdatePolicy<'static> = capsules_femto::UpdatePolicy {
+    keys: &capsules_femto::update::DEMO_KEYS,
+    target: capsules_femto::Target {
+        vendor: capsules_femto::update::VENDOR,
+        class: "qemu_rv32_virt",
+    },
+    require_signatures: false,
+};
+
 /// The temperature hook layer over the simulated sensor.
 type HookedSensor = FemtoTemperature<'static, SimTemperature<'static>>;
 
@@ -84,6 +98,7 @@ pub unsafe fn setup(
         mux_alarm,
         &DEFAULT_HOOKS,
     )
+    .with_update_policy(&UPDATE_POLICY)
     .finalize(capsules_femto::femto_containers_component_static!(
         Clint,
         CONTAINERS_PER_PROCESS,
