@@ -401,6 +401,8 @@ fn execute<const TRACE: bool>(
             0xa7 => alu64!(K, |d, s| d ^ s),
             0xaf => alu64!(X, |d, s| d ^ s),
             0xb7 => alu64!(K, |_, s| s),
+            // Plain `mov` (off 0) is by far the most common: tested first.
+            0xbf if off!() == 0 => alu64!(X, |_, s| s),
             0xbf => alu64!(X, |_, s: u64| match off!() {
                 8 => s as i8 as i64 as u64,
                 16 => s as i16 as i64 as u64,
