@@ -231,6 +231,9 @@ unsafe fn start() -> (&'static kernel::Kernel, Platform, &'static Chip) {
     // UART shared by the console, debug output and low-level debug.
     let uart_mux = components::console::UartMuxComponent::new(&peripherals.uart0, 115200)
         .finalize(components::uart_mux_component_static!());
+    // No receive interrupt until a console read provides a buffer (see
+    // uart_regs::disable_receive_interrupt).
+    uart_regs::disable_receive_interrupt();
 
     // Machine timer and the alarm mux on it.
     let clint = static_init!(

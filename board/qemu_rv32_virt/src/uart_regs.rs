@@ -19,6 +19,8 @@ const IIR: usize = 2;
 /// Offset of LSR (line status register).
 const LSR: usize = 5;
 
+/// IER bit: received data available interrupt enabled.
+const IER_RDI: u8 = 1 << 0;
 /// IER bit: transmitter holding register empty interrupt enabled.
 pub const IER_THRI: u8 = 1 << 1;
 /// IIR bit 0: *clear* when an interrupt is pending.
@@ -41,6 +43,21 @@ fn write(offset: usize, value: u8) {
     // SAFETY: as in `read`; the registers written here (THR, IER) are
     // writable byte registers of the UART.
     unsafe { core::ptr::write_volatile((UART0_BASE + offset) as *mut u8, value) }
+}
+
+/// Disables the "received data available" interrupt. Tock's `Uart16550`
+/// enables every interrupt source when it is created, including this one,
+/// although it holds no receive buffer until a client asks to receive (its
+/// `receive_buffer` enables the interrupt, and disables it again once the
+/// buffer is full). A byte arriving on the console before the first receive
+/// would then make its handler panic ("UART 16550: no rx buffer"): e.g. an
+/// update frame sent to the updater app a moment before the app's first
+/// console read. Called once at boot, after the UART is set up.
+pub fn disable_receive_interrupt() {
+    let ier = read(IER);
+    if ier & IER_RDI != 0 {
+        write(IER, ier & !IER_RDI);
+    }
 }
 
 /// What reading IIR told us.
