@@ -11,6 +11,13 @@ exited or faulted, or an app ends it explicitly), and checks:
 * the console output: lines that must appear, in order (regular
   expressions), and lines that must not appear anywhere.
 
+A scenario can also feed the kernel's console: (REGEX, BYTES) pairs sent to
+QEMU's stdin when the output shows REGEX (QEMU then runs with `-serial
+stdio` without the monitor mux, so binary bytes pass unchanged). Kernel
+variants with other board features (scenario `kernel_features`) are built
+into cargo target dirs of their own, so cargo's output for the default
+kernel is never a variant.
+
 A scenario that does not end within its time limit fails. A scenario whose
 app does not exist yet in userspace/apps/ is reported as skipped, with the
 reason; a scenario whose app exists but does not build fails.
@@ -66,12 +73,20 @@ def cargo_output() -> Path:
     return target_dir() / TARGET / "release" / KERNEL_BIN_NAME
 
 
+def variant_target_dir(features: str) -> Path:
+    """Cargo target dir of a feature variant of the kernel: a directory of its
+    own (under the normal target dir), so that cargo's output for the
+    default kernel (what `make run`, the tutorials and other tools take) is
+    never a variant, not even while the runner is building."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", features)
+    return target_dir() / "e2e-variants" / safe
+
+
 def kernel_elf(features: str = "") -> Path:
-    """The kernel ELF for a set of board features ("" = the default kernel).
-    Each variant is copied out of cargo's output, which all variants share."""
+    """The kernel ELF for a set of board features ("" = the default kernel)."""
     if not features:
         return cargo_output()
-    return target_dir() / TARGET / "release" / "e2e" / f"{KERNEL_BIN_NAME}+{features}"
+    return variant_target_dir(features) / TARGET / "release" / KERNEL_BIN_NAME
 
 
 def log(msg: str) -> None:
@@ -88,18 +103,16 @@ def quiet_run(cmd: list[str], **kwargs) -> None:
 
 
 def build_kernel(variants: set[str] | None = None) -> None:
-    """Builds the default kernel and the feature variants some scenarios use
-    (the default one last, so cargo's output is the default kernel again)."""
+    """Builds the default kernel and the feature variants some scenarios use,
+    each variant in a cargo target dir of its own (see variant_target_dir)."""
+    log("=== e2e: building the QEMU kernel (board/qemu_rv32_virt) ===")
+    quiet_run(["cargo", "build", "--release"], cwd=BOARD_DIR)
     for features in sorted(variants or set()):
         if not features:
             continue
         log(f"=== e2e: building the QEMU kernel with features: {features} ===")
-        quiet_run(["cargo", "build", "--release", "--features", features], cwd=BOARD_DIR)
-        dest = kernel_elf(features)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cargo_output(), dest)
-    log("=== e2e: building the QEMU kernel (board/qemu_rv32_virt) ===")
-    quiet_run(["cargo", "build", "--release"], cwd=BOARD_DIR)
+        env = dict(os.environ, CARGO_TARGET_DIR=str(variant_target_dir(features)))
+        quiet_run(["cargo", "build", "--release", "--features", features], cwd=BOARD_DIR, env=env)
 
 
 def available_apps() -> set[str]:
@@ -196,13 +209,18 @@ def apps_image(apps: list[str], workdir: Path) -> Path | None:
     return out
 
 
-def qemu_command(elf: Path, image: Path | None) -> list[str]:
+def qemu_command(elf: Path, image: Path | None, raw_console: bool = False) -> list[str]:
+    """The QEMU command line. With `raw_console` the UART is connected to
+    stdin/stdout without QEMU's monitor multiplexer (no Ctrl-A escapes), so
+    any byte written to QEMU's stdin reaches the kernel's console unchanged
+    (binary update frames)."""
+    console = (["-display", "none", "-monitor", "none", "-serial", "stdio"] if raw_console
+               else ["-nographic", "-serial", "mon:stdio"])
     cmd = [
-        QEMU, "-machine", "virt", "-m", "256M", "-nographic",
+        QEMU, "-machine", "virt", "-m", "256M", *console,
         "-bios", "none", "-kernel", str(elf),
         "-global", f"driver=riscv-cpu,property={epmp_property()},value=true",
         "-global", "virtio-mmio.force-legacy=false",
-        "-serial", "mon:stdio",
     ]
     if image is not None:
         cmd += ["-device", f"loader,file={image},addr={APPS_ADDRESS:#x}"]
@@ -219,23 +237,93 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
-def run_qemu(elf: Path, apps: list[str], timeout: float) -> tuple[int | None, str, float]:
-    """Runs QEMU until it exits or `timeout` passes. Returns (status or None, output, secs)."""
+def input_bytes(data: bytes | str) -> bytes:
+    """Bytes to send: given directly, or a file path (relative to userspace/build/)."""
+    if isinstance(data, bytes):
+        return data
+    path = USERSPACE / "build" / data
+    if not path.is_file():
+        raise RuntimeError(f"{path} not found (build the apps: make -C userspace tabs)")
+    return path.read_bytes()
+
+
+def run_qemu(elf: Path, apps: list[str], timeout: float,
+             inputs: list[tuple[str, bytes | str]] | None = None) -> tuple[int | None, str, float]:
+    """Runs QEMU until it exits or `timeout` passes. Returns (status or None, output, secs).
+
+    `inputs`: (REGEX, BYTES) pairs, in order: when the console output (after
+    the point where the previous pair's REGEX matched) has a match of REGEX,
+    BYTES are written to QEMU's stdin, i.e. to the kernel's console UART.
+    BYTES is bytes or a file under userspace/build/."""
+    inputs = list(inputs or [])
+    feed = [(re.compile(pattern, re.MULTILINE), input_bytes(data)) for pattern, data in inputs]
     with tempfile.TemporaryDirectory(prefix="femto-e2e-") as tmp:
         image = apps_image(apps, Path(tmp))
-        cmd = qemu_command(elf, image)
+        cmd = qemu_command(elf, image, raw_console=bool(feed))
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
-        try:
-            raw, _ = proc.communicate(timeout=timeout)
-            status: int | None = proc.returncode
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raw, _ = proc.communicate()
-            status = None
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if not feed:
+            try:
+                raw, _ = proc.communicate(timeout=timeout)
+                status: int | None = proc.returncode
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raw, _ = proc.communicate()
+                status = None
+        else:
+            raw, status = _interact(proc, feed, start + timeout)
         secs = time.monotonic() - start
     return status, raw.decode("utf-8", errors="replace").replace("\r", ""), secs
+
+
+def _interact(proc: subprocess.Popen, feed: list[tuple[re.Pattern, bytes]],
+              deadline: float) -> tuple[bytes, int | None]:
+    """Reads QEMU's output until it exits or the deadline passes, writing
+    each input when its pattern shows up. Returns (output, status or None)."""
+    import selectors
+    assert proc.stdout is not None and proc.stdin is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    raw = bytearray()
+    pos = 0  # where the next input's pattern is searched from
+    status: int | None = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            proc.kill()
+            proc.wait()
+            break
+        for _key, _ in sel.select(timeout=min(left, 0.2)):
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                status = proc.wait()
+                break
+            raw += chunk
+        if status is not None:
+            break
+        text = raw.decode("utf-8", errors="replace")
+        while feed:
+            m = feed[0][0].search(text, pos)
+            if m is None:
+                break
+            pos = m.end()
+            data = feed.pop(0)[1]
+            try:
+                proc.stdin.write(data)
+                proc.stdin.flush()
+            except BrokenPipeError:
+                feed.clear()
+        if proc.poll() is not None and not sel.select(timeout=0):
+            status = proc.wait()
+            raw += proc.stdout.read() or b""
+            break
+    sel.close()
+    try:
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    return bytes(raw), status
 
 
 def check(scenario: Scenario, status: int | None, output: str) -> list[str]:
@@ -288,7 +376,7 @@ def run_scenarios(selected: list[Scenario], logs: Path | None, verbose: bool) ->
             elf = kernel_elf(sc.kernel_features)
             if not elf.is_file():
                 raise RuntimeError(f"kernel {elf} not built (run without --no-build)")
-            status, output, secs = run_qemu(elf, sc.apps, sc.timeout)
+            status, output, secs = run_qemu(elf, sc.apps, sc.timeout, sc.inputs)
         except (RuntimeError, OSError, ValueError) as err:
             failed += 1
             log(f"FAIL {sc.name}: {err}")

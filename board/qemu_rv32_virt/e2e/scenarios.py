@@ -31,6 +31,11 @@ class Scenario:
     # Cargo features of board/qemu_rv32_virt for this scenario's kernel
     # ("" = the default kernel).
     kernel_features: str = ""
+    # Console input: (REGEX, BYTES) pairs in order; when REGEX matches the
+    # output (after the previous pair's match), BYTES are written to the
+    # kernel's console UART (QEMU stdin, without the monitor mux). BYTES is
+    # bytes or the path of a file under userspace/build/.
+    inputs: list[tuple[str, bytes | str]] = field(default_factory=list)
 
 
 BOOT = r"^femto-containers: QEMU riscv32 virt kernel, initialization complete\.$"
@@ -294,3 +299,59 @@ SCENARIOS: list[Scenario] = [
     ),
 ]
 
+
+def _update_attempt(outcome: str, version: int) -> list[str]:
+    """Output of one update attempt of the updater app: the outcome, then
+    what the (old or new) container returns when run and on the timer hook."""
+    return [
+        outcome + r" \(\d+ bytes\)$",
+        rf"^updater: container returns {version}$",
+        rf"^updater: timer hook returns {version}$",
+    ]
+
+
+# Tutorial 4 / issue 9: signed updates over the console. The updater app
+# installs blinky v1 (seq 1) from an envelope built into it and attaches it
+# to the timer hook; the runner then sends one serial frame per "ready"
+# (files made by userspace/tools/make-updates.sh with `femto sign` and the
+# demo key; wrongkey.signed with a fresh `femto keygen` key).
+SECURE_UPDATE_FRAMES = [
+    "v2",         # valid, seq 2                            -> installed
+    "tampered",   # v3 with one image byte flipped           -> digest mismatch
+    "wrongkey",   # v3 signed by an untrusted key            -> unknown key
+    "v2",         # replay of the installed seq 2            -> not newer
+    "v1",         # older seq 1                              -> not newer
+    "truncated",  # first half of v3 (cut in the COSE part)  -> malformed
+    "short",      # v3 without its last 16 bytes (image cut) -> size mismatch
+    "v3",         # valid, seq 3                            -> installed
+    "end",        # end of session
+]
+
+SCENARIOS.append(
+    Scenario(
+        name="secure-update",
+        description="signed updates over the console: valid ones applied in place (hook kept), "
+                    "tampered / wrong key / replayed / older / truncated refused, old container keeps running",
+        apps=["updater"],
+        inputs=[(r"^updater: ready$", f"updates/{f}.frame") for f in SECURE_UPDATE_FRAMES],
+        expect=[
+            BOOT,
+            r"^updater: installed seq=1 \(built in\)$",
+            r"^updater: container returns 1$",
+            r"^updater: timer hook returns 1$",
+            *_update_attempt(r"^updater: installed seq=2", 2),
+            *_update_attempt(r"^updater: refused INVALID kind=16 loc=0", 2),
+            *_update_attempt(r"^updater: refused FAIL kind=11 loc=0", 2),
+            *_update_attempt(r"^updater: refused ALREADY kind=14 loc=2", 2),
+            *_update_attempt(r"^updater: refused ALREADY kind=14 loc=2", 2),
+            *_update_attempt(r"^updater: refused INVALID kind=10 loc=\d+", 2),
+            *_update_attempt(r"^updater: refused INVALID kind=15 loc=\d+", 2),
+            *_update_attempt(r"^updater: installed seq=3", 3),
+            r"^updater: done$",
+            done(1),
+        ],
+        forbid=[PANIC, r"no timer hook result", r"run failed", r"read failed"],
+        count={r"^updater: ready$": (9, 9), r"^updater: installed seq=": (3, 3)},
+        timeout=30,
+    )
+)
