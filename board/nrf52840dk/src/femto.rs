@@ -77,6 +77,34 @@ type Sensor = Temp;
 /// Userspace temperature driver.
 type TemperatureDriver = components::temperature::TemperatureComponentType<Sensor>;
 
+/// The flash page that keeps the signed-update sequence table (rollback
+/// protection across reboots): the last 4 KiB page of the nRF52840's 1 MiB
+/// flash, which layout.ld keeps out of the apps region.
+#[cfg(feature = "signed-updates")]
+pub const SEQUENCE_PAGE: usize = 0xFF000;
+
+/// Gives the capsule the internal flash (NVMC, through Tock's
+/// `NonvolatileToPages`) to keep its sequence table at [`SEQUENCE_PAGE`].
+/// `nrf52840dk_lib::start()` uses the NVMC only for its start-up (UICR)
+/// configuration, not as a flash client, so nothing else is its client.
+#[cfg(feature = "signed-updates")]
+unsafe fn sequence_storage(femto: &'static Femto, nvmc: &'static nrf52840::nvmc::Nvmc) {
+    use capsules_extra::nonvolatile_to_pages::NonvolatileToPages;
+    use kernel::static_init;
+    type Page = <nrf52840::nvmc::Nvmc as kernel::hil::flash::Flash>::Page;
+    let page = static_init!(Page, Page::default());
+    let pages = static_init!(
+        NonvolatileToPages<'static, nrf52840::nvmc::Nvmc>,
+        NonvolatileToPages::new(nvmc, page)
+    );
+    kernel::hil::flash::HasClient::set_client(nvmc, pages);
+    let buffer = static_init!(
+        [u8; capsules_femto::update::STORAGE_LEN],
+        [0; capsules_femto::update::STORAGE_LEN]
+    );
+    femto.set_sequence_storage(pages, SEQUENCE_PAGE, buffer);
+}
+
 /// The drivers added by this board, with their system call numbers.
 pub struct FemtoDrivers {
     /// The femto-containers capsule (0xA0000).
@@ -130,6 +158,8 @@ pub unsafe fn setup(
             sizes::CONTAINER_SLOT_BYTES,
             sizes::CONTAINER_STACK_BYTES
         ));
+        #[cfg(feature = "signed-updates")]
+        sequence_storage(femto, &peripherals.nrf52.nvmc);
         // The hook layer makes itself TEMP's client.
         let hooked = FemtoTemperatureComponent::new(temp, femto)
             .finalize(capsules_femto::femto_temperature_component_static!(Temp));

@@ -41,6 +41,21 @@ struct Platform {
     /// The femto-container capsule, the new temperature driver and their
     /// driver numbers.
     femto: femto::FemtoDrivers,
+    /// Tock's 802.15.4 / 6LoWPAN / UDP stack, as the stock board has it
+    /// (for `femto deploy --udp`).
+    #[cfg(feature = "udp")]
+    net: Net,
+}
+
+/// The networking drivers of `nrf52840dk_lib::ieee802154_udp()`.
+#[cfg(feature = "udp")]
+struct Net {
+    /// EUI-64 (driver 0x30006).
+    eui64: &'static dyn kernel::syscall::SyscallDriver,
+    /// Raw 802.15.4 (driver 0x30001).
+    ieee802154: &'static dyn kernel::syscall::SyscallDriver,
+    /// UDP over 6LoWPAN (driver 0x30002).
+    udp: &'static capsules_extra::net::udp::UDPDriver<'static>,
 }
 
 impl SyscallDriverLookup for Platform {
@@ -48,10 +63,17 @@ impl SyscallDriverLookup for Platform {
     where
         F: FnOnce(Option<&dyn kernel::syscall::SyscallDriver>) -> R,
     {
-        match self.femto.lookup(driver_num) {
-            Some(driver) => f(Some(driver)),
-            None => self.base.with_driver(driver_num, f),
+        if let Some(driver) = self.femto.lookup(driver_num) {
+            return f(Some(driver));
         }
+        #[cfg(feature = "udp")]
+        match driver_num {
+            capsules_extra::net::udp::DRIVER_NUM => return f(Some(self.net.udp)),
+            capsules_extra::ieee802154::DRIVER_NUM => return f(Some(self.net.ieee802154)),
+            capsules_extra::eui64::DRIVER_NUM => return f(Some(self.net.eui64)),
+            _ => {}
+        }
+        self.base.with_driver(driver_num, f)
     }
 }
 
@@ -101,7 +123,25 @@ pub unsafe fn main() {
     // SAFETY: still single-threaded boot code, before any process exists.
     let femto = femto::setup(board_kernel, peripherals, mux_alarm);
 
-    let platform = Platform { base, femto };
+    // SAFETY: boot code, called once; the radio, AES block and the RTC
+    // alarm mux are not used by anything else this board sets up.
+    #[cfg(feature = "udp")]
+    let net = {
+        let (eui64, ieee802154, udp) =
+            nrf52840dk_lib::ieee802154_udp(board_kernel, peripherals, mux_alarm);
+        Net {
+            eui64,
+            ieee802154,
+            udp,
+        }
+    };
+
+    let platform = Platform {
+        base,
+        femto,
+        #[cfg(feature = "udp")]
+        net,
+    };
 
     // Symbols from Tock's kernel linker script: where apps live in flash and
     // the RAM they may use.
