@@ -14,6 +14,9 @@
 #   <name>.frame                    each of them as a serial frame
 #                                   ("FCUP" + u32 LE length + envelope, as
 #                                   `femto deploy --serial` sends it)
+#   stalled.frame                   a transfer of v3 that stops halfway (the header
+#                                   announces the whole envelope, half of it follows),
+#                                   then the sender starts over with the whole v3 frame
 #   end.frame                       the end-of-session frame (length 0)
 #
 # usage: make-updates.sh FEMTO CONTAINER_DIR OUT_DIR DEMO_KEY
@@ -45,4 +48,6 @@ for env in ["v1", "v2", "v3", "tampered", "wrongkey", "truncated", "short"]:
     data = (out / f"{env}.signed").read_bytes()
     (out / f"{env}.frame").write_bytes(b"FCUP" + len(data).to_bytes(4, "little") + data)
 (out / "end.frame").write_bytes(b"FCUP" + (0).to_bytes(4, "little"))
+v3_frame = (out / "v3.frame").read_bytes()
+(out / "stalled.frame").write_bytes(v3_frame[: 8 + len(v3) // 2] + v3_frame)
 PY

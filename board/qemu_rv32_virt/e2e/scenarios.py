@@ -323,6 +323,9 @@ SECURE_UPDATE_FRAMES = [
     "v1",         # older seq 1                              -> not newer
     "truncated",  # first half of v3 (cut in the COSE part)  -> malformed
     "short",      # v3 without its last 16 bytes (image cut) -> size mismatch
+    "stalled",    # a v3 transfer stopping halfway, then v3 sent again from the start:
+                  # the frame completes with the resent bytes -> bad signature;
+                  # the rest of the resent frame is skipped (no magic)
     "v3",         # valid, seq 3                            -> installed
     "end",        # end of session
 ]
@@ -331,7 +334,7 @@ SCENARIOS.append(
     Scenario(
         name="secure-update",
         description="signed updates over the console: valid ones applied in place (hook kept), "
-                    "tampered / wrong key / replayed / older / truncated refused, old container keeps running",
+                    "tampered / wrong key / replayed / older / truncated / stalled refused, old container keeps running",
         apps=["updater"],
         inputs=[(r"^updater: ready$", f"updates/{f}.frame") for f in SECURE_UPDATE_FRAMES],
         expect=[
@@ -346,12 +349,13 @@ SCENARIOS.append(
             *_update_attempt(r"^updater: refused ALREADY kind=14 loc=2", 2),
             *_update_attempt(r"^updater: refused INVALID kind=10 loc=\d+", 2),
             *_update_attempt(r"^updater: refused INVALID kind=15 loc=\d+", 2),
+            *_update_attempt(r"^updater: refused FAIL kind=12 loc=0", 2),
             *_update_attempt(r"^updater: installed seq=3", 3),
             r"^updater: done$",
             done(1),
         ],
         forbid=[PANIC, r"no timer hook result", r"run failed", r"read failed"],
-        count={r"^updater: ready$": (9, 9), r"^updater: installed seq=": (3, 3)},
+        count={r"^updater: ready$": (10, 10), r"^updater: installed seq=": (3, 3)},
         timeout=30,
     )
 )
