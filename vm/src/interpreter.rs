@@ -391,10 +391,10 @@ fn execute<const TRACE: bool>(
             0x4f => alu64!(X, |d, s| d | s),
             0x57 => alu64!(K, |d, s| d & s),
             0x5f => alu64!(X, |d, s| d & s),
-            0x67 => alu64!(K, |d: u64, s: u64| d << (s & 63)),
-            0x6f => alu64!(X, |d: u64, s: u64| d << (s & 63)),
-            0x77 => alu64!(K, |d: u64, s: u64| d >> (s & 63)),
-            0x7f => alu64!(X, |d: u64, s: u64| d >> (s & 63)),
+            0x67 => alu64!(K, |d: u64, s: u64| shl64(d, s as u32 & 63)),
+            0x6f => alu64!(X, |d: u64, s: u64| shl64(d, s as u32 & 63)),
+            0x77 => alu64!(K, |d: u64, s: u64| shr64(d, s as u32 & 63)),
+            0x7f => alu64!(X, |d: u64, s: u64| shr64(d, s as u32 & 63)),
             0x87 => alu64!(K, |d: u64, _| d.wrapping_neg()),
             0x97 => alu64!(K, |d, s| mod64(d, s, off!())),
             0x9f => alu64!(X, |d, s| mod64(d, s, off!())),
@@ -409,8 +409,8 @@ fn execute<const TRACE: bool>(
                 32 => s as i32 as i64 as u64,
                 _ => s,
             }),
-            0xc7 => alu64!(K, |d: u64, s: u64| ((d as i64) >> (s & 63)) as u64),
-            0xcf => alu64!(X, |d: u64, s: u64| ((d as i64) >> (s & 63)) as u64),
+            0xc7 => alu64!(K, |d: u64, s: u64| sar64(d, s as u32 & 63)),
+            0xcf => alu64!(X, |d: u64, s: u64| sar64(d, s as u32 & 63)),
             0xd7 => {
                 let d = dst!();
                 regs[d] = bswap(regs[d], imm!(), this!())?;
@@ -702,6 +702,84 @@ fn bswap(d: u64, imm: i32, pc: usize) -> Result<u64, Error> {
     })
 }
 
+/// 64-bit shifts by `sh` (already masked to 0..=63). On 64-bit hosts the
+/// native shift; on 32-bit MCUs the halves are shifted with a branch on
+/// `sh >= 32` (clang's zero-extension idiom `lsh 32; rsh 32` then costs a
+/// move instead of the generic branch-free 64-bit shift sequence).
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+fn shl64(d: u64, sh: u32) -> u64 {
+    d << sh
+}
+
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+fn shr64(d: u64, sh: u32) -> u64 {
+    d >> sh
+}
+
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+fn sar64(d: u64, sh: u32) -> u64 {
+    ((d as i64) >> sh) as u64
+}
+
+/// The 32-bit-MCU forms of the 64-bit shifts, on (lo, hi) halves. Compiled
+/// on every target so that the unit tests below check them on the host.
+#[cfg_attr(target_pointer_width = "64", allow(dead_code))]
+mod shift32 {
+    #[inline(always)]
+    fn halves(d: u64) -> (u32, u32) {
+        (d as u32, (d >> 32) as u32)
+    }
+
+    #[inline(always)]
+    fn join(lo: u32, hi: u32) -> u64 {
+        (hi as u64) << 32 | lo as u64
+    }
+
+    #[inline(always)]
+    pub(super) fn shl64(d: u64, sh: u32) -> u64 {
+        let (lo, hi) = halves(d);
+        if sh >= 32 {
+            join(0, lo.wrapping_shl(sh - 32))
+        } else if sh == 0 {
+            d
+        } else {
+            join(lo.wrapping_shl(sh), hi.wrapping_shl(sh) | lo.wrapping_shr(32 - sh))
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn shr64(d: u64, sh: u32) -> u64 {
+        let (lo, hi) = halves(d);
+        if sh >= 32 {
+            join(hi.wrapping_shr(sh - 32), 0)
+        } else if sh == 0 {
+            d
+        } else {
+            join(lo.wrapping_shr(sh) | hi.wrapping_shl(32 - sh), hi.wrapping_shr(sh))
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn sar64(d: u64, sh: u32) -> u64 {
+        let (lo, hi) = halves(d);
+        let shi = hi as i32;
+        if sh >= 32 {
+            join(shi.wrapping_shr(sh - 32) as u32, (shi >> 31) as u32)
+        } else if sh == 0 {
+            d
+        } else {
+            join(lo.wrapping_shr(sh) | hi.wrapping_shl(32 - sh), shi.wrapping_shr(sh) as u32)
+        }
+    }
+
+}
+
+#[cfg(not(target_pointer_width = "64"))]
+use shift32::{sar64, shl64, shr64};
+
 /// True if `x`, read as an i64, is in i32's range.
 #[inline(always)]
 fn fits_i32(x: u64) -> bool {
@@ -778,5 +856,33 @@ impl Program<'_> {
         fuel: u64,
     ) -> Result<u64, Error> {
         run(self, entry, memory, helpers, fuel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift32;
+
+    #[test]
+    fn shift32_matches_native_64_bit_shifts() {
+        let values = [
+            0u64,
+            1,
+            0x8000_0000,
+            0xffff_ffff,
+            0x1_0000_0000,
+            0x8000_0000_0000_0000,
+            u64::MAX,
+            0x0123_4567_89ab_cdef,
+            0xfedc_ba98_7654_3210,
+            0x7fff_ffff_ffff_ffff,
+        ];
+        for &d in &values {
+            for sh in 0..64u32 {
+                assert_eq!(shift32::shl64(d, sh), d << sh, "shl {d:#x} {sh}");
+                assert_eq!(shift32::shr64(d, sh), d >> sh, "shr {d:#x} {sh}");
+                assert_eq!(shift32::sar64(d, sh), ((d as i64) >> sh) as u64, "sar {d:#x} {sh}");
+            }
+        }
     }
 }
