@@ -286,7 +286,7 @@ impl<S: Syscalls, C: Config> Femto<S, C> {
     pub fn limits() -> Result<Limits, ErrorCode> {
         let (max_containers, max_image_bytes): (u32, u32) =
             S::command(DRIVER_NUM, command::LIMITS, 0, 0).to_result()?;
-        let (max_context_bytes, max_data_bytes): (u32, u32) =
+        let (max_context_bytes, slot_bytes): (u32, u32) =
             S::command(DRIVER_NUM, command::LIMITS, 1, 0).to_result()?;
         let (default_fuel, max_fuel): (u32, u32) =
             S::command(DRIVER_NUM, command::LIMITS, 2, 0).to_result()?;
@@ -294,7 +294,7 @@ impl<S: Syscalls, C: Config> Femto<S, C> {
             max_containers,
             max_image_bytes,
             max_context_bytes,
-            max_data_bytes,
+            slot_bytes,
             default_fuel,
             max_fuel,
         })

@@ -506,7 +506,7 @@ fn hooks_and_limits() {
             l.max_containers,
             l.max_image_bytes,
             l.max_context_bytes,
-            l.max_data_bytes,
+            l.slot_bytes,
             l.default_fuel,
             l.max_fuel
         ),

@@ -332,12 +332,15 @@ impl HookInfo {
 pub struct Limits {
     /// Containers per process.
     pub max_containers: u32,
-    /// Largest image, in bytes.
+    /// Largest image, in bytes (command 10, argument 0; the driver reports
+    /// the container slot size here, see [`Limits::slot_bytes`]).
     pub max_image_bytes: u32,
     /// Largest run context, in bytes.
     pub max_context_bytes: u32,
-    /// Largest data region of a container, in bytes.
-    pub max_data_bytes: u32,
+    /// Bytes per container: the image copy plus its data region (command
+    /// 10, argument 1). An image and its data together must fit; it is an
+    /// upper bound of each, not a separate data limit.
+    pub slot_bytes: u32,
     /// Fuel of a run when 0 is asked for.
     pub default_fuel: u32,
     /// Largest fuel of a run.
