@@ -18,6 +18,10 @@
 //!    and a refused update leaves the old version running.
 //! 3. Detaches, unloads, prints `updater: done` and exits.
 //!
+//! On a board with Tock's UDP driver (0x30002, the nRF52840-DK kernel of
+//! this project) step 2 listens on UDP port 4242 instead, for `femto deploy
+//! --udp`, and never ends ([`udp`]; only build-checked, no hardware here).
+//!
 //! The kernel does every check (signature, target, sequence, length,
 //! digest); this app only moves bytes.
 #![no_main]
@@ -31,6 +35,8 @@ use libtock::console::Console;
 use libtock::platform::{share, ErrorCode};
 use libtock::runtime::{set_main, stack_size, TockSyscalls};
 use libtock_femto::{ContainerId, HookId, ResultListener, RunResult, Source};
+
+mod udp;
 
 set_main! {main}
 stack_size! {0x1800}
@@ -82,6 +88,15 @@ fn main() {
         }
         report(&mut out, id, &last_hook);
         let mut buf = [0u8; MAX_ENVELOPE];
+        if udp::exists() {
+            let _ = writeln!(out, "updater: listening on UDP port {}", udp::PORT);
+            let mut out2 = Console::writer();
+            let result = udp::serve(&mut buf, |envelope| {
+                attempt(&mut out2, id, &last_hook, envelope);
+            });
+            let _ = writeln!(out, "updater: UDP failed: {:?}", result);
+            return;
+        }
         loop {
             let _ = writeln!(out, "updater: ready");
             let len = match receive(&mut buf) {
@@ -92,33 +107,39 @@ fn main() {
                     break;
                 }
             };
-            let envelope = buf.get(..len).unwrap_or(&[]);
-            match Femto::install(envelope, Some(id)) {
-                Ok(_) => {
-                    let _ = writeln!(
-                        out,
-                        "updater: installed seq={} ({} bytes)",
-                        Femto::sequence(id).unwrap_or(0),
-                        len
-                    );
-                }
-                Err(e) => {
-                    let (kind, loc) = Femto::last_load_error()
-                        .map(|l| (l.kind.raw(), l.location))
-                        .unwrap_or((u32::MAX, 0));
-                    let _ = writeln!(
-                        out,
-                        "updater: refused {:?} kind={} loc={} ({} bytes)",
-                        e, kind, loc, len
-                    );
-                }
-            }
-            report(&mut out, id, &last_hook);
+            attempt(&mut out, id, &last_hook, buf.get(..len).unwrap_or(&[]));
         }
         let _ = Femto::detach(id, HookId::TIMER);
     });
     let _ = Femto::unload(id);
     let _ = writeln!(out, "updater: done");
+}
+
+/// Installs `envelope` in place of container `id`, prints the outcome, then
+/// [`report`]s.
+fn attempt(out: &mut impl Write, id: ContainerId, last_hook: &Cell<Option<u64>>, envelope: &[u8]) {
+    let len = envelope.len();
+    match Femto::install(envelope, Some(id)) {
+        Ok(_) => {
+            let _ = writeln!(
+                out,
+                "updater: installed seq={} ({} bytes)",
+                Femto::sequence(id).unwrap_or(0),
+                len
+            );
+        }
+        Err(e) => {
+            let (kind, loc) = Femto::last_load_error()
+                .map(|l| (l.kind.raw(), l.location))
+                .unwrap_or((u32::MAX, 0));
+            let _ = writeln!(
+                out,
+                "updater: refused {:?} kind={} loc={} ({} bytes)",
+                e, kind, loc, len
+            );
+        }
+    }
+    report(out, id, last_hook);
 }
 
 /// Runs the container once, lets the timer hook run a few periods, and
