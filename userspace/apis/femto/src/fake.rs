@@ -482,9 +482,7 @@ impl FakeFemto {
         // Rollback protection.
         match self.accepted_sequence(name) {
             Some(last) if sequence <= last => return Err((Already, 14, last as u32)),
-            None if self.sequences.borrow().len() >= SEQUENCE_TABLE => {
-                return Err((NoMem, 18, 0))
-            }
+            None if self.sequences.borrow().len() >= SEQUENCE_TABLE => return Err((NoMem, 18, 0)),
             _ => {}
         }
         if image.len() > self.limits.1 as usize {
@@ -746,10 +744,9 @@ impl libtock_unittest::fake::SyscallDriver for FakeFemto {
                         command_return::success_2_u32(c.last_fault.0, c.last_fault.1)
                     }
                     info::COUNTS => command_return::success_2_u32(c.runs, c.faults),
-                    info::WORK => command_return::success_2_u32(
-                        c.last_instructions,
-                        c.total_instructions,
-                    ),
+                    info::WORK => {
+                        command_return::success_2_u32(c.last_instructions, c.total_instructions)
+                    }
                     info::SIZE => {
                         command_return::success_2_u32(c.image_copy.len() as u32, c.data_bytes)
                     }

@@ -72,7 +72,10 @@ impl<S: Syscalls, C: Config> Femto<S, C> {
     /// newer), `Busy` (the container to replace has an asynchronous run
     /// pending, or sequence storage still loading), `NoMem` (no free slot to
     /// stage the image in, or the kernel's sequence table is full).
-    pub fn install(envelope: &[u8], replace: Option<ContainerId>) -> Result<ContainerId, ErrorCode> {
+    pub fn install(
+        envelope: &[u8],
+        replace: Option<ContainerId>,
+    ) -> Result<ContainerId, ErrorCode> {
         let target = replace.map_or(0, |id| u32::from(id.raw()));
         share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::ENVELOPE }>, _, _>(|allow| {
             S::allow_ro::<C, DRIVER_NUM, { allow_ro::ENVELOPE }>(allow, envelope)?;

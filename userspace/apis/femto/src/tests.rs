@@ -644,12 +644,32 @@ fn install_refuses_old_and_equal_sequences_and_keeps_the_container() {
 fn install_errors_are_reported_with_their_kinds() {
     let (_kernel, driver) = setup_update();
     let cases: [(&[u8], ErrorCode, LoadErrorKind, u32); 6] = [
-        (b"env:malformed", ErrorCode::Invalid, LoadErrorKind::EnvelopeMalformed, 17),
+        (
+            b"env:malformed",
+            ErrorCode::Invalid,
+            LoadErrorKind::EnvelopeMalformed,
+            17,
+        ),
         (b"env:key", ErrorCode::Fail, LoadErrorKind::UnknownKey, 0),
         (b"env:sig", ErrorCode::Fail, LoadErrorKind::BadSignature, 0),
-        (b"env:target", ErrorCode::NoDevice, LoadErrorKind::WrongTarget, 0),
-        (b"env:short", ErrorCode::Invalid, LoadErrorKind::SizeMismatch, 12),
-        (b"env:tampered", ErrorCode::Invalid, LoadErrorKind::DigestMismatch, 0),
+        (
+            b"env:target",
+            ErrorCode::NoDevice,
+            LoadErrorKind::WrongTarget,
+            0,
+        ),
+        (
+            b"env:short",
+            ErrorCode::Invalid,
+            LoadErrorKind::SizeMismatch,
+            12,
+        ),
+        (
+            b"env:tampered",
+            ErrorCode::Invalid,
+            LoadErrorKind::DigestMismatch,
+            0,
+        ),
     ];
     for (envelope, error, kind, location) in cases {
         driver.add_envelope(
@@ -681,13 +701,19 @@ fn install_errors_are_reported_with_their_kinds() {
         LoadErrorKind::NoEnvelope
     );
     // Replacing a container of another name, or an id that is not ours.
-    assert_eq!(Femto::install(b"env:other", Some(id)), Err(ErrorCode::Invalid));
+    assert_eq!(
+        Femto::install(b"env:other", Some(id)),
+        Err(ErrorCode::Invalid)
+    );
     assert_eq!(
         Femto::last_load_error().unwrap().kind,
         LoadErrorKind::NameMismatch
     );
     let stranger = ContainerId::from_raw(0x7F7F).unwrap();
-    assert_eq!(Femto::install(b"env:v2", Some(stranger)), Err(ErrorCode::Invalid));
+    assert_eq!(
+        Femto::install(b"env:v2", Some(stranger)),
+        Err(ErrorCode::Invalid)
+    );
     assert_eq!(
         Femto::last_load_error().unwrap().kind,
         LoadErrorKind::NoSuchContainer
@@ -709,7 +735,10 @@ fn install_needs_a_policy_and_a_staging_slot() {
     // Both slots used: no room to stage the new version.
     let _other = Femto::load(INCREMENT).unwrap();
     assert_eq!(Femto::install(b"env:v2", Some(id)), Err(ErrorCode::NoMem));
-    assert_eq!(Femto::last_load_error().unwrap().kind, LoadErrorKind::NoSlot);
+    assert_eq!(
+        Femto::last_load_error().unwrap().kind,
+        LoadErrorKind::NoSlot
+    );
     assert_eq!(Femto::run_no_context(id, 0), Ok(1));
     // A refused install did not consume the sequence number.
     assert_eq!(driver.accepted_sequence("blinky"), Some(1));

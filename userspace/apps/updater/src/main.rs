@@ -62,7 +62,12 @@ fn main() {
     let id = match Femto::install(V1, None) {
         Ok(id) => id,
         Err(e) => {
-            let _ = writeln!(out, "updater: installing v1 failed: {:?} {:?}", e, Femto::last_load_error());
+            let _ = writeln!(
+                out,
+                "updater: installing v1 failed: {:?} {:?}",
+                e,
+                Femto::last_load_error()
+            );
             return;
         }
     };
