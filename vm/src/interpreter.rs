@@ -71,7 +71,29 @@ pub fn run<H: Helpers + ?Sized>(
     fuel: u64,
 ) -> Result<u64, Error> {
     let mut helpers = helpers;
-    run_plain(program, entry, memory, &mut helpers, fuel)
+    let mut fuel = usize::try_from(fuel).unwrap_or(usize::MAX);
+    run_plain(program, entry, memory, &mut helpers, &mut fuel)
+}
+
+/// Like [`run`], but the fuel budget is passed by reference and holds the
+/// fuel left when the run ends, whatever the outcome (0 after
+/// [`Error::FuelExhausted`]): the fuel used is the budget minus what is left.
+/// Costs nothing per instruction (unlike counting with a [`Tracer`]).
+pub fn run_metered<H: Helpers + ?Sized>(
+    program: &Program<'_>,
+    entry: usize,
+    memory: &mut Memory<'_>,
+    helpers: &mut H,
+    fuel: &mut u64,
+) -> Result<u64, Error> {
+    let mut helpers = helpers;
+    // Fuel in a machine word (see `execute`); the part of a budget above
+    // usize::MAX is never spent and is given back as is.
+    let budget = usize::try_from(*fuel).unwrap_or(usize::MAX);
+    let mut left = budget;
+    let r = run_plain(program, entry, memory, &mut helpers, &mut left);
+    *fuel -= (budget - left) as u64;
+    r
 }
 
 /// Like [`run`], calling `tracer` before every instruction.
@@ -84,7 +106,8 @@ pub fn run_traced<H: Helpers + ?Sized, T: Tracer + ?Sized>(
     tracer: &mut T,
 ) -> Result<u64, Error> {
     let (mut helpers, mut tracer) = (helpers, tracer);
-    run_with_tracer(program, entry, memory, &mut helpers, fuel, &mut tracer)
+    let mut fuel = usize::try_from(fuel).unwrap_or(usize::MAX);
+    run_with_tracer(program, entry, memory, &mut helpers, &mut fuel, &mut tracer)
 }
 
 /// [`run`] without a tracer (a separate function so that a firmware that
@@ -95,7 +118,7 @@ fn run_plain(
     entry: usize,
     memory: &mut Memory<'_>,
     helpers: &mut dyn Helpers,
-    fuel: u64,
+    fuel: &mut usize,
 ) -> Result<u64, Error> {
     let (mut regs, mut calls) = setup(program, entry, memory)?;
     execute::<false>(&mut regs, &mut calls, entry, fuel, program, memory, helpers, &mut NoTrace)
@@ -108,7 +131,7 @@ fn run_with_tracer(
     entry: usize,
     memory: &mut Memory<'_>,
     helpers: &mut dyn Helpers,
-    fuel: u64,
+    fuel: &mut usize,
     tracer: &mut dyn Tracer,
 ) -> Result<u64, Error> {
     let (mut regs, mut calls) = setup(program, entry, memory)?;
@@ -213,11 +236,34 @@ fn helper_call(
 /// just the fields it uses, so that the common path of every instruction is
 /// short.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 fn execute<const TRACE: bool>(
     regs: &mut [u64; 16],
     calls: &mut Calls,
     entry: usize,
-    fuel: u64,
+    fuel: &mut usize,
+    program: &Program<'_>,
+    memory: &mut Memory<'_>,
+    helpers: &mut dyn Helpers,
+    tracer: &mut dyn Tracer,
+) -> Result<u64, Error> {
+    // The fuel lives in a local (a register) for the whole loop and is
+    // written back once, whatever the outcome: taken jumps do not go
+    // through memory.
+    let mut left = *fuel;
+    let result = execute_loop::<TRACE>(regs, calls, entry, &mut left, program, memory, helpers, tracer);
+    *fuel = left;
+    result
+}
+
+/// [`execute`]'s loop (always inlined into it, so that its fuel is a local).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn execute_loop<const TRACE: bool>(
+    regs: &mut [u64; 16],
+    calls: &mut Calls,
+    entry: usize,
+    fuel: &mut usize,
     program: &Program<'_>,
     memory: &mut Memory<'_>,
     helpers: &mut dyn Helpers,
@@ -227,9 +273,9 @@ fn execute<const TRACE: bool>(
     let insns = isa::Insns::new(program.text);
     // The pc: index of the instruction to fetch.
     let mut pc = entry;
-    // Fuel in a machine word: on a 32-bit MCU a budget above u32::MAX taken
-    // branches is treated as u32::MAX.
-    let mut fuel = usize::try_from(fuel).unwrap_or(usize::MAX);
+    // Fuel in a machine word (see `run`): on a 32-bit MCU a budget above
+    // u32::MAX taken branches is treated as u32::MAX. Only taken jumps and
+    // calls touch it.
     loop {
         // One range check per instruction: the verifier's guarantees
         // (targets in range, no fall-through) are not trusted for memory
@@ -328,7 +374,7 @@ fn execute<const TRACE: bool>(
         // A taken jump by `delta` slots (relative to the next instruction).
         macro_rules! jump {
             ($delta:expr) => {{
-                burn(&mut fuel, this!())?;
+                burn(fuel, this!())?;
                 pc = pc.wrapping_add(($delta) as isize as usize);
             }};
         }
@@ -577,11 +623,11 @@ fn execute<const TRACE: bool>(
             // ---- calls and exit -------------------------------------------------------------------
             isa::OP_CALL => match src!() as u8 {
                 isa::CALL_HELPER => {
-                    burn(&mut fuel, this!())?;
+                    burn(fuel, this!())?;
                     helper_call(regs, program, memory, helpers, imm!() as u32, this!())?;
                 }
                 isa::CALL_LOCAL => {
-                    burn(&mut fuel, this!())?;
+                    burn(fuel, this!())?;
                     // Returns to pc + 1 (the advance after the match).
                     local_call(calls, regs, this!(), pc)?;
                     pc = pc.wrapping_add(imm!() as isize as usize);
@@ -594,7 +640,7 @@ fn execute<const TRACE: bool>(
                 let Ok(id) = u32::try_from(d) else {
                     return Err(Error::HelperNotAllowed { pc: this!() as u32, helper: d as u32 });
                 };
-                burn(&mut fuel, this!())?;
+                burn(fuel, this!())?;
                 helper_call(regs, program, memory, helpers, id, this!())?;
             }
             isa::OP_EXIT => {
@@ -856,6 +902,17 @@ impl Program<'_> {
         fuel: u64,
     ) -> Result<u64, Error> {
         run(self, entry, memory, helpers, fuel)
+    }
+
+    /// Runs this program; see [`run_metered`].
+    pub fn run_metered<H: Helpers + ?Sized>(
+        &self,
+        entry: usize,
+        memory: &mut Memory<'_>,
+        helpers: &mut H,
+        fuel: &mut u64,
+    ) -> Result<u64, Error> {
+        run_metered(self, entry, memory, helpers, fuel)
     }
 }
 

@@ -73,6 +73,6 @@ pub mod verifier;
 pub use error::{Access, Error, Section};
 pub use helpers::{FnHelpers, HelperFn, HelperTable, Helpers, NoHelpers};
 pub use image::{Function, Image, ImageSpec};
-pub use interpreter::{run, run_traced, InsnCounter, NoTrace, Tracer, MAX_CALL_FRAMES};
+pub use interpreter::{run, run_metered, run_traced, InsnCounter, NoTrace, Tracer, MAX_CALL_FRAMES};
 pub use memory::{vaddr, Memory, Region};
 pub use verifier::{verify, AllowList, Program, VerifierConfig};
