@@ -68,7 +68,7 @@ pub mod info {
     pub const LAST_FAULT: usize = 2;
     /// `(runs, faults)`.
     pub const COUNTS: usize = 3;
-    /// `(instructions of last run, instructions of all runs)`.
+    /// `(fuel used by the last run, by all runs)`: taken jumps + calls.
     pub const FUEL: usize = 4;
     /// `(image bytes, data bytes)`.
     pub const SIZE: usize = 5;

@@ -3,7 +3,7 @@
 
 use core::cell::Cell;
 
-use femto_vm::{Image, InsnCounter, Memory, Program};
+use femto_vm::{Image, Memory, Program};
 use kernel::deferred_call::{DeferredCall, DeferredCallClient};
 use kernel::grant::{AllowRoCount, AllowRwCount, Grant, GrantKernelData, UpcallCount};
 use kernel::hil::nonvolatile_storage::{NonvolatileStorage, NonvolatileStorageClient};
@@ -317,7 +317,10 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             stats,
             ..
         } = slot;
-        let mut counter = InsnCounter::default();
+        // Fuel left after the run (femto-vm writes it back on every exit):
+        // the fuel used is reported by command 7 field 4. No per-instruction
+        // counting: runs go through the untraced interpreter.
+        let mut left = fuel;
         let result = (|| {
             if *data_off > bytes.len() {
                 return Err((fault::OTHER, 0));
@@ -351,19 +354,13 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 kv_process: kv,
                 kernel_data,
             };
-            femto_vm::run_traced(
-                &program,
-                *entry,
-                &mut memory,
-                &mut helpers,
-                fuel,
-                &mut counter,
-            )
-            .map_err(|e| abi::fault_of(&e))
+            program
+                .run_metered(*entry, &mut memory, &mut helpers, &mut left)
+                .map_err(|e| abi::fault_of(&e))
         })();
         stats.runs = stats.runs.saturating_add(1);
-        stats.last_insns = u32::try_from(counter.count).unwrap_or(u32::MAX);
-        stats.total_insns = stats.total_insns.saturating_add(stats.last_insns);
+        stats.last_fuel = u32::try_from(fuel.saturating_sub(left)).unwrap_or(u32::MAX);
+        stats.total_fuel = stats.total_fuel.saturating_add(stats.last_fuel);
         match result {
             Ok(v) => stats.last_result = v,
             Err(f) => {
@@ -912,7 +909,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 info::LAST_RESULT => CommandReturn::success_u64(s.last_result),
                 info::LAST_FAULT => CommandReturn::success_u32_u32(s.last_fault.0, s.last_fault.1),
                 info::COUNTS => CommandReturn::success_u32_u32(s.runs, s.faults),
-                info::FUEL => CommandReturn::success_u32_u32(s.last_insns, s.total_insns),
+                info::FUEL => CommandReturn::success_u32_u32(s.last_fuel, s.total_fuel),
                 info::SIZE => {
                     CommandReturn::success_u32_u32(slot.image_len as u32, slot.data_len as u32)
                 }

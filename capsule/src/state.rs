@@ -41,10 +41,11 @@ pub struct Stats {
     pub last_result: u64,
     /// Last fault `(kind, pc)`; kind 0 = none.
     pub last_fault: (u32, u32),
-    /// Instructions executed by the last run.
-    pub last_insns: u32,
-    /// Instructions executed by all runs (saturating).
-    pub total_insns: u32,
+    /// Fuel used by the last run (taken jumps + calls; a fault by fuel
+    /// exhaustion used the whole budget).
+    pub last_fuel: u32,
+    /// Fuel used by all runs (saturating).
+    pub total_fuel: u32,
 }
 
 /// One container slot.
