@@ -353,22 +353,26 @@ fn execute_loop<const TRACE: bool>(
         // ALU: dst = f(dst, operand); 32-bit results are zero-extended.
         macro_rules! alu64 {
             (K, $f:expr) => {{
-                let d = dst!();
-                regs[d] = $f(regs[d], imm!() as i64 as u64);
+                let k = imm!() as i64 as u64;
+                let r = &mut regs[dst!()];
+                *r = $f(*r, k);
             }};
             (X, $f:expr) => {{
-                let d = dst!();
-                regs[d] = $f(regs[d], regs[src!()]);
+                let v = regs[src!()];
+                let r = &mut regs[dst!()];
+                *r = $f(*r, v);
             }};
         }
         macro_rules! alu32 {
             (K, $f:expr) => {{
-                let d = dst!();
-                regs[d] = $f(regs[d] as u32, imm!() as u32) as u32 as u64;
+                let k = imm!() as u32;
+                let r = &mut regs[dst!()];
+                *r = $f(*r as u32, k) as u32 as u64;
             }};
             (X, $f:expr) => {{
-                let d = dst!();
-                regs[d] = $f(regs[d] as u32, regs[src!()] as u32) as u32 as u64;
+                let v = regs[src!()] as u32;
+                let r = &mut regs[dst!()];
+                *r = $f(*r as u32, v) as u32 as u64;
             }};
         }
         // A taken jump by `delta` slots (relative to the next instruction).
