@@ -13,10 +13,10 @@
 //! (update policy, the container to replace, sequence numbers per name, slot,
 //! image, name) follow the capsule's order (doc/syscalls/femto-containers.md).
 //!
-//! Fuel: a fake program says how many eBPF instructions it executes and how
-//! many fuel units (taken jumps and calls) it needs; a run whose budget is
-//! smaller faults with "out of fuel" at pc = budget, having executed the
-//! same share of its instructions.
+//! Fuel: a fake program says how many fuel units (taken jumps and calls) it
+//! needs; a run whose budget is smaller faults with "out of fuel" at
+//! pc = budget, having used its whole budget. A faulting program (which says
+//! nothing about its fuel) is reported as having used none.
 
 use crate::{command, info, DRIVER_NUM};
 use libtock_platform::{CommandReturn, ErrorCode};
@@ -27,13 +27,8 @@ use std::rc::Rc;
 /// What a fake container run does.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// The container returns `value` after executing `instructions` eBPF
-    /// instructions, of which `fuel` were taken jumps or calls.
-    Return {
-        value: u64,
-        instructions: u32,
-        fuel: u32,
-    },
+    /// The container returns `value` after `fuel` taken jumps or calls.
+    Return { value: u64, fuel: u32 },
     /// The container faults.
     Fault { kind: u32, pc: u32 },
 }
@@ -91,8 +86,8 @@ struct Container {
     last_fault: (u32, u32),
     runs: u32,
     faults: u32,
-    last_instructions: u32,
-    total_instructions: u32,
+    last_fuel: u32,
+    total_fuel: u32,
 }
 
 /// One hook of the fake board: (id, flags, fuel).
@@ -316,30 +311,21 @@ impl FakeFemto {
         self.with_container(id, |c| {
             c.runs = c.runs.saturating_add(1);
             let result = match (c.program)(ctx) {
-                Outcome::Return {
-                    instructions,
-                    fuel: needed,
-                    ..
-                } if needed > fuel => {
-                    // The same share of the instructions ran before the fuel ended.
-                    c.last_instructions =
-                        (u64::from(instructions) * u64::from(fuel) / u64::from(needed)) as u32;
+                Outcome::Return { fuel: needed, .. } if needed > fuel => {
+                    // Out of fuel: the whole budget was used.
+                    c.last_fuel = fuel;
                     Err((1, fuel))
                 }
-                Outcome::Return {
-                    value,
-                    instructions,
-                    ..
-                } => {
-                    c.last_instructions = instructions;
+                Outcome::Return { value, fuel: used } => {
+                    c.last_fuel = used;
                     Ok(value)
                 }
                 Outcome::Fault { kind, pc } => {
-                    c.last_instructions = pc.saturating_add(1);
+                    c.last_fuel = 0;
                     Err((kind, pc))
                 }
             };
-            c.total_instructions = c.total_instructions.saturating_add(c.last_instructions);
+            c.total_fuel = c.total_fuel.saturating_add(c.last_fuel);
             match result {
                 Ok(v) => c.last_result = v,
                 Err(fault) => {
@@ -417,8 +403,8 @@ impl FakeFemto {
             last_fault: (0, 0),
             runs: 0,
             faults: 0,
-            last_instructions: 0,
-            total_instructions: 0,
+            last_fuel: 0,
+            total_fuel: 0,
         });
         self.load_error.set((0, 0));
         command_return::success_u32(u32::from(id))
@@ -547,8 +533,8 @@ impl FakeFemto {
             last_fault: (0, 0),
             runs: 0,
             faults: 0,
-            last_instructions: 0,
-            total_instructions: 0,
+            last_fuel: 0,
+            total_fuel: 0,
         });
         Ok(id)
     }
@@ -745,7 +731,7 @@ impl libtock_unittest::fake::SyscallDriver for FakeFemto {
                     }
                     info::COUNTS => command_return::success_2_u32(c.runs, c.faults),
                     info::WORK => {
-                        command_return::success_2_u32(c.last_instructions, c.total_instructions)
+                        command_return::success_2_u32(c.last_fuel, c.total_fuel)
                     }
                     info::SIZE => {
                         command_return::success_2_u32(c.image_copy.len() as u32, c.data_bytes)

@@ -245,16 +245,16 @@ impl<S: Syscalls, C: Config> Femto<S, C> {
         })
     }
 
-    /// Run and fault counts and instructions executed since the container
+    /// Run and fault counts and fuel used since the container
     /// was loaded (or installed: a replacing install restarts them at 0).
     pub fn stats(id: ContainerId) -> Result<ContainerStats, ErrorCode> {
         let (runs, faults) = Self::info2(id, info::COUNTS)?;
-        let (last_instructions, total_instructions) = Self::info2(id, info::WORK)?;
+        let (last_fuel, total_fuel) = Self::info2(id, info::WORK)?;
         Ok(ContainerStats {
             runs,
             faults,
-            last_instructions,
-            total_instructions,
+            last_fuel,
+            total_fuel,
         })
     }
 
@@ -449,7 +449,7 @@ pub mod info {
     pub const LAST_FAULT: u32 = 2;
     /// `(runs, faults)`.
     pub const COUNTS: u32 = 3;
-    /// `(last, total)` eBPF instructions executed (not fuel units).
+    /// `(last, total)` fuel used: taken jumps and calls (not instructions).
     pub const WORK: u32 = 4;
     /// `(image_bytes, data_bytes)`.
     pub const SIZE: u32 = 5;

@@ -27,7 +27,6 @@ fn increment(ctx: &mut [u8]) -> Outcome {
     bytes.copy_from_slice(&value.to_le_bytes());
     Outcome::Return {
         value,
-        instructions: 4,
         fuel: 0,
     }
 }
@@ -38,11 +37,10 @@ fn faulter(ctx: &mut [u8]) -> Outcome {
     Outcome::Fault { kind: 2, pc: 7 }
 }
 
-/// A loop: 300 instructions, 150 of them taken jumps (fuel units).
+/// A loop of 150 taken jumps (fuel units).
 fn spinner(_ctx: &mut [u8]) -> Outcome {
     Outcome::Return {
         value: 9,
-        instructions: 300,
         fuel: 150,
     }
 }
@@ -54,7 +52,6 @@ fn negative(ctx: &mut [u8]) -> Outcome {
     }
     Outcome::Return {
         value: -1i64 as u64,
-        instructions: 1,
         fuel: 0,
     }
 }
@@ -243,9 +240,9 @@ fn fuel_default_and_maximum() {
     assert_eq!(Femto::run_no_context(id, u32::MAX), Ok(9));
     let stats = Femto::stats(id).unwrap();
     assert_eq!((stats.runs, stats.faults), (4, 2));
-    // Field 4 counts instructions executed, not fuel units.
-    assert_eq!(stats.last_instructions, 300);
-    assert_eq!(stats.total_instructions, 200 + 298 + 300 + 300);
+    // Field 4 counts fuel used: the whole budget when it ran out.
+    assert_eq!(stats.last_fuel, 150);
+    assert_eq!(stats.total_fuel, fake::DEFAULT_FUEL + 149 + 150 + 150);
 }
 
 #[test]
@@ -549,7 +546,6 @@ const OTHER_IMAGE: &[u8] = b"image:other";
 fn returns_1(_ctx: &mut [u8]) -> Outcome {
     Outcome::Return {
         value: 1,
-        instructions: 2,
         fuel: 0,
     }
 }
@@ -557,7 +553,6 @@ fn returns_1(_ctx: &mut [u8]) -> Outcome {
 fn returns_2(_ctx: &mut [u8]) -> Outcome {
     Outcome::Return {
         value: 2,
-        instructions: 2,
         fuel: 0,
     }
 }

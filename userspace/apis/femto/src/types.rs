@@ -272,11 +272,11 @@ pub struct ContainerStats {
     pub runs: u32,
     /// Number of faulted runs.
     pub faults: u32,
-    /// eBPF instructions executed by the last run (command 7 field 4; not
-    /// fuel units, which count only taken jumps and calls).
-    pub last_instructions: u32,
-    /// eBPF instructions executed by all runs since load.
-    pub total_instructions: u32,
+    /// Fuel used by the last run (command 7 field 4): its taken jumps and
+    /// calls; the whole budget if it ran out of fuel.
+    pub last_fuel: u32,
+    /// Fuel used by all runs since load (saturating).
+    pub total_fuel: u32,
 }
 
 /// How a hook combines the results of its containers.

@@ -86,8 +86,8 @@ fn run_increment(out: &mut impl Write, name: &str, image: &[u8]) {
     if let Ok(stats) = Femto::stats(id) {
         let _ = writeln!(
             out,
-            "hello: {}: {} runs, {} faults, {} instructions in the last run",
-            name, stats.runs, stats.faults, stats.last_instructions
+            "hello: {}: {} runs, {} faults, fuel used by the last run: {}",
+            name, stats.runs, stats.faults, stats.last_fuel
         );
     }
     let _ = Femto::unload(id);
