@@ -40,13 +40,15 @@ test-host:
 	@echo "=== host tests (vm, capsule, tools) ==="
 	$(CARGO) test --workspace --exclude femto-board-nrf52840dk --exclude femto-board-qemu_rv32_virt 2>&1 | grep -v '^\s*Compiling\|^\s*Running\|^\s*Doc-tests' || exit 1
 
-# The no_std crates build for both microcontroller targets with the kernel's profile.
+# The no_std crates build for both microcontroller targets with the kernel's profile,
+# and the nRF52840-DK kernel links (it has no QEMU model, so building is its test here).
 test-targets:
 	@echo "=== cross builds (thumbv7em, riscv32imac) ==="
 	$(CARGO) build -q --release -p femto-vm --target thumbv7em-none-eabi
 	$(CARGO) build -q --release -p femto-vm --target riscv32imac-unknown-none-elf
 	$(CARGO) build -q --release -p capsules-femto --target thumbv7em-none-eabi
-	@echo "cross builds: ok"
+	$(MAKE) --no-print-directory -C board/nrf52840dk
+	@echo "cross builds: ok (femto-vm, capsules-femto, nRF52840-DK kernel)"
 
 test-userspace:
 	@if [ -f userspace/Makefile ]; then $(MAKE) --no-print-directory -C userspace test; else echo "userspace: not built yet"; fi
