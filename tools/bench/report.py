@@ -114,11 +114,11 @@ def main():
     print(f"{'fletcher32 VM / native':<34} {fmt(ratio):>10} {55.6:>9}  {verdict(ratio, 40, 55.6)}")
     counted = cost("run.fletcher32.vm_counted")
     cratio = counted / native if counted and native else None
-    print(f"{'fletcher32 VM+insn counter / native':<34} {fmt(cratio):>10} {'-':>9}  (as the capsule runs containers)")
+    print(f"{'fletcher32 VM metered / native':<34} {fmt(cratio):>10} {'-':>9}  (as the capsule runs containers)")
     trivial = cost("run.container.trivial")
-    print(f"{'container run, trivial (insns)':<34} {fmt(trivial, 0):>10} {'-':>9}  (parse image, map, run 2 insns, counted)")
+    print(f"{'container run, trivial (insns)':<34} {fmt(trivial, 0):>10} {'-':>9}  (parse image, map, run 2 insns, metered)")
     if cratio is not None:
-        figures.append(("cm4.fletcher32.vm_counted_over_native", f"{cratio:.1f}", "x"))
+        figures.append(("cm4.fletcher32.vm_metered_over_native", f"{cratio:.1f}", "x"))
     if trivial is not None:
         figures.append(("cm4.container.trivial_run_insns", f"{trivial}", "insns"))
     if native is not None:

@@ -154,18 +154,11 @@ fn fletcher32(s: &mut Sections) -> bool {
     }
     print_kv("ebpf_insns", "fletcher32", counter.count);
 
-    // The same run with an instruction counter, as the capsule runs
-    // containers (it reports instructions per run).
-    let mut counter = InsnCounter::default();
+    // The same run metered, as the capsule runs containers (it reports the
+    // fuel used by each run).
     let result = s.measure("run.fletcher32.vm_counted", || {
-        femto_vm::run_traced(
-            &program,
-            0,
-            &mut memory,
-            &mut BenchHelpers,
-            FUEL,
-            &mut counter,
-        )
+        let mut fuel = FUEL;
+        femto_vm::run_metered(&program, 0, &mut memory, &mut BenchHelpers, &mut fuel)
     });
     match result {
         Ok(v) => {
@@ -183,7 +176,7 @@ fn fletcher32(s: &mut Sections) -> bool {
 /// One run of a trivial container (`r0 = 0; exit`) the way the capsule runs
 /// a container on a hook: parse the verified image copy, rebuild the
 /// program without re-verifying, map stack, read-only 16-byte context, data
-/// and rodata, run with an instruction counter. This is the VM's share of
+/// and rodata, run metered (fuel used reported). This is the VM's share of
 /// firing a hook with one trivial container (the capsule's grant lookup and
 /// bookkeeping are not included).
 fn container_run(s: &mut Sections) -> bool {
@@ -221,7 +214,6 @@ fn container_run(s: &mut Sections) -> bool {
     let mut stack = [0u8; STACK];
     let ctx = [0u8; 16];
     let mut data = [0u8; 0];
-    let mut counter = InsnCounter::default();
     let result = s.measure("run.container.trivial", || -> Result<u64, Error> {
         let image = femto_vm::Image::parse(image_bytes)?;
         let config = image.verifier_config();
@@ -232,14 +224,8 @@ fn container_run(s: &mut Sections) -> bool {
         memory.map_context_ro(&ctx);
         memory.map_data(&mut data);
         memory.map_rodata(image.rodata());
-        femto_vm::run_traced(
-            &program,
-            entry,
-            &mut memory,
-            &mut BenchHelpers,
-            FUEL,
-            &mut counter,
-        )
+        let mut fuel = FUEL;
+        femto_vm::run_metered(&program, entry, &mut memory, &mut BenchHelpers, &mut fuel)
     });
     match result {
         Ok(v) => check("container.trivial", v, 0),
