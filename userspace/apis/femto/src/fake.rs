@@ -730,9 +730,7 @@ impl libtock_unittest::fake::SyscallDriver for FakeFemto {
                         command_return::success_2_u32(c.last_fault.0, c.last_fault.1)
                     }
                     info::COUNTS => command_return::success_2_u32(c.runs, c.faults),
-                    info::WORK => {
-                        command_return::success_2_u32(c.last_fuel, c.total_fuel)
-                    }
+                    info::WORK => command_return::success_2_u32(c.last_fuel, c.total_fuel),
                     info::SIZE => {
                         command_return::success_2_u32(c.image_copy.len() as u32, c.data_bytes)
                     }

@@ -25,10 +25,7 @@ fn increment(ctx: &mut [u8]) -> Outcome {
     };
     let value = u64::from_le_bytes(bytes.try_into().unwrap()).wrapping_add(1);
     bytes.copy_from_slice(&value.to_le_bytes());
-    Outcome::Return {
-        value,
-        fuel: 0,
-    }
+    Outcome::Return { value, fuel: 0 }
 }
 
 /// Scribbles on the context, then faults with a memory error at pc 7.
@@ -544,17 +541,11 @@ const BLINKY_V2: &[u8] = b"image:blinky-v2";
 const OTHER_IMAGE: &[u8] = b"image:other";
 
 fn returns_1(_ctx: &mut [u8]) -> Outcome {
-    Outcome::Return {
-        value: 1,
-        fuel: 0,
-    }
+    Outcome::Return { value: 1, fuel: 0 }
 }
 
 fn returns_2(_ctx: &mut [u8]) -> Outcome {
-    Outcome::Return {
-        value: 2,
-        fuel: 0,
-    }
+    Outcome::Return { value: 2, fuel: 0 }
 }
 
 fn valid(name: &'static str, sequence: u64, image: &[u8]) -> FakeEnvelope {

@@ -81,34 +81,14 @@ fn run(id: ContainerId, fma: &Fma, len: usize) -> Result<(i64, Fma), RunError> {
     Ok((r0 as i64, Fma::from_bytes(&bytes)))
 }
 
-fn load(out: &mut impl Write, name: &str, image: &[u8]) -> Option<ContainerId> {
-    match Femto::load(image) {
-        Ok(id) => Some(id),
-        Err(e) => {
-            let _ = writeln!(
-                out,
-                "context: loading {} failed: {:?} ({:?})",
-                name,
-                e,
-                Femto::last_load_error()
-            );
-            None
-        }
-    }
-}
-
 fn main() {
     let mut out = Console::writer();
-    if Femto::exists().is_err() {
-        let _ = writeln!(
-            out,
-            "context: this kernel has no femto-containers driver (0xA0000)"
-        );
+    if !femto_app::driver_present(&mut out, "context") {
         return;
     }
 
     // Part 1: multiply_add with a 32-byte struct context.
-    if let Some(id) = load(&mut out, "multiply_add", MULTIPLY_ADD) {
+    if let Some(id) = femto_app::load(&mut out, "context", "multiply_add", MULTIPLY_ADD) {
         for (a, b, c) in [(6, 7, -2), (-3, 5, 100), (1 << 20, 1 << 20, 1)] {
             match run(id, &Fma::new(a, b, c), 32) {
                 Ok((r0, fma)) => {
@@ -137,7 +117,12 @@ fn main() {
 
     // Part 2 (the exercise): state kept between runs, a second output field,
     // and the return value used as a status (0 ok, -22 refused).
-    if let Some(id) = load(&mut out, "multiply_add_count", MULTIPLY_ADD_COUNT) {
+    if let Some(id) = femto_app::load(
+        &mut out,
+        "context",
+        "multiply_add_count",
+        MULTIPLY_ADD_COUNT,
+    ) {
         for (a, b, c) in [(3, 4, 5), (10, 10, 10), (1 << 40, 2, 0), (-2, 21, 0)] {
             match run(id, &Fma::new(a, b, c), 40) {
                 Ok((0, fma)) => {

@@ -28,11 +28,7 @@ static INCREMENT_RS: &[u8] = include_bytes!(concat!(
 fn main() {
     let mut out = Console::writer();
     let _ = writeln!(out, "hello: Femto-Containers on Tock");
-    if Femto::exists().is_err() {
-        let _ = writeln!(
-            out,
-            "hello: this kernel has no femto-containers driver (0xA0000)"
-        );
+    if !femto_app::driver_present(&mut out, "hello") {
         return;
     }
     if let Ok(l) = Femto::limits() {

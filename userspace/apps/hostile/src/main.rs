@@ -11,53 +11,32 @@ use core::fmt::Write;
 use libtock::console::Console;
 use libtock::platform::{share, Syscalls};
 use libtock::runtime::{set_main, stack_size, TockSyscalls};
-use libtock_femto::{ContainerId, FaultListener, FaultReport, HookId, RunError, Source};
+use libtock_femto::{FaultListener, FaultReport, HookId, RunError, Source};
 
 set_main! {main}
 stack_size! {0x800}
 
 type Femto = libtock_femto::Femto<TockSyscalls>;
 
-macro_rules! image {
-    ($name:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../build/containers/",
-            $name,
-            ".fc"
-        ))
-    };
-}
-
 static HOSTILE: [(&str, &[u8]); 3] = [
-    ("hostile_memory", image!("hostile_memory")),
-    ("hostile_loop", image!("hostile_loop")),
-    ("hostile_helper", image!("hostile_helper")),
+    (
+        "hostile_memory",
+        femto_app::container_image!("hostile_memory"),
+    ),
+    ("hostile_loop", femto_app::container_image!("hostile_loop")),
+    (
+        "hostile_helper",
+        femto_app::container_image!("hostile_helper"),
+    ),
 ];
-static INCREMENT: &[u8] = image!("increment");
-
-fn load(out: &mut impl Write, name: &str, image: &[u8]) -> Option<ContainerId> {
-    match Femto::load(image) {
-        Ok(id) => Some(id),
-        Err(e) => {
-            let _ = writeln!(
-                out,
-                "hostile: loading {} failed: {:?} ({:?})",
-                name,
-                e,
-                Femto::last_load_error()
-            );
-            None
-        }
-    }
-}
+static INCREMENT: &[u8] = femto_app::container_image!("increment");
 
 fn main() {
     let mut out = Console::writer();
 
     // 1. Synchronous runs: each returns its fault to the app.
     for (name, image) in HOSTILE.iter() {
-        let Some(id) = load(&mut out, name, image) else {
+        let Some(id) = femto_app::load(&mut out, "hostile", name, image) else {
             continue;
         };
         let mut context = [0u8; 8];
@@ -84,7 +63,7 @@ fn main() {
             let _ = writeln!(out, "hostile: subscribe failed");
             return;
         }
-        if let Some(id) = load(&mut out, "hostile_memory", HOSTILE[0].1) {
+        if let Some(id) = femto_app::load(&mut out, "hostile", "hostile_memory", HOSTILE[0].1) {
             if Femto::run_async(id, 0).is_ok() {
                 while faults.get() < 1 {
                     TockSyscalls::yield_wait();
@@ -105,7 +84,7 @@ fn main() {
             }
             let _ = Femto::unload(id);
         }
-        if let Some(id) = load(&mut out, "hostile_loop", HOSTILE[1].1) {
+        if let Some(id) = femto_app::load(&mut out, "hostile", "hostile_loop", HOSTILE[1].1) {
             let before = faults.get();
             if Femto::attach(id, HookId::TIMER, 20).is_ok() {
                 while faults.get() < before + 3 {
@@ -138,7 +117,7 @@ fn main() {
     });
 
     // 3. The kernel still works.
-    if let Some(id) = load(&mut out, "increment", INCREMENT) {
+    if let Some(id) = femto_app::load(&mut out, "hostile", "increment", INCREMENT) {
         let mut context = 41u64.to_le_bytes();
         match Femto::run(id, &mut context, 0) {
             Ok(r0) => {

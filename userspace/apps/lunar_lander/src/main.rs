@@ -10,7 +10,6 @@
 use core::fmt::Write;
 use libtock::console::Console;
 use libtock::runtime::{set_main, stack_size, TockSyscalls};
-use libtock_femto::ContainerId;
 
 set_main! {main}
 stack_size! {0x800}
@@ -68,34 +67,14 @@ impl core::fmt::Display for Centi {
 /// The longest descent the app lets the containers fly.
 const MAX_TICKS: u32 = 300;
 
-fn load(out: &mut impl Write, name: &str, image: &[u8]) -> Option<ContainerId> {
-    match Femto::load(image) {
-        Ok(id) => Some(id),
-        Err(e) => {
-            let _ = writeln!(
-                out,
-                "lander: loading {} failed: {:?} ({:?})",
-                name,
-                e,
-                Femto::last_load_error()
-            );
-            None
-        }
-    }
-}
-
 fn main() {
     let mut out = Console::writer();
-    if Femto::exists().is_err() {
-        let _ = writeln!(
-            out,
-            "lander: this kernel has no femto-containers driver (0xA0000)"
-        );
+    if !femto_app::driver_present(&mut out, "lander") {
         return;
     }
     let (Some(physics), Some(autopilot)) = (
-        load(&mut out, "lander_physics", PHYSICS),
-        load(&mut out, "lander_autopilot", AUTOPILOT),
+        femto_app::load(&mut out, "lander", "lander_physics", PHYSICS),
+        femto_app::load(&mut out, "lander", "lander_autopilot", AUTOPILOT),
     ) else {
         return;
     };

@@ -54,11 +54,7 @@ impl core::fmt::Display for Centi {
 
 fn main() {
     let mut out = Console::writer();
-    if Femto::exists().is_err() {
-        let _ = writeln!(
-            out,
-            "sensor: this kernel has no femto-containers driver (0xA0000)"
-        );
+    if !femto_app::driver_present(&mut out, "sensor") {
         return;
     }
     if Temperature::exists().is_err() {
