@@ -55,6 +55,7 @@ pub fn main() -> ! {
     ok &= fletcher32(&mut s);
     ok &= bubble_sort_verify(&mut s);
     ok &= container_run(&mut s);
+    ok &= hook_fire(&mut s);
 
     semihosting::exit(ok)
 }
@@ -178,31 +179,10 @@ fn fletcher32(s: &mut Sections) -> bool {
 /// program without re-verifying, map stack, read-only 16-byte context, data
 /// and rodata, run metered (fuel used reported). This is the VM's share of
 /// firing a hook with one trivial container (the capsule's grant lookup and
-/// bookkeeping are not included).
+/// bookkeeping are not included; see [`hook_fire`] for the whole path).
 fn container_run(s: &mut Sections) -> bool {
-    use femto_vm::image::{Function, ImageSpec};
-    let mut text = [0u8; 16];
-    text[..8].copy_from_slice(&femto_vm::isa::Insn::new(0xb7, 0, 0, 0, 0).encode());
-    text[8..].copy_from_slice(&femto_vm::isa::Insn::new(0x95, 0, 0, 0, 0).encode());
-    let functions = [Function {
-        name: b"main",
-        pc: 0,
-    }];
-    let spec = ImageSpec {
-        name: b"trivial",
-        app_version: 1,
-        flags: 0,
-        stack_size: 512,
-        text: &text,
-        rodata: &[],
-        data: &[],
-        bss_len: 0,
-        functions: &functions,
-        helpers: &[],
-        signature_len: 0,
-    };
     let mut buf = [0u8; 256];
-    let len = match spec.encode(&mut buf) {
+    let len = match trivial_image(&mut buf) {
         Ok(n) => n,
         Err(e) => return report_error("container", "encode", e),
     };
@@ -231,6 +211,252 @@ fn container_run(s: &mut Sections) -> bool {
         Ok(v) => check("container.trivial", v, 0),
         Err(e) => report_error("container", "run", e),
     }
+}
+
+/// Encodes the trivial container (`r0 = 0; exit`, function `main`, 512-byte
+/// stack frame, no data) into `buf`; returns its length.
+fn trivial_image(buf: &mut [u8]) -> Result<usize, Error> {
+    use femto_vm::image::{Function, ImageSpec};
+    let mut text = [0u8; 16];
+    text[..8].copy_from_slice(&femto_vm::isa::Insn::new(0xb7, 0, 0, 0, 0).encode());
+    text[8..].copy_from_slice(&femto_vm::isa::Insn::new(0x95, 0, 0, 0, 0).encode());
+    let functions = [Function {
+        name: b"main",
+        pc: 0,
+    }];
+    let spec = ImageSpec {
+        name: b"trivial",
+        app_version: 1,
+        flags: 0,
+        stack_size: 512,
+        text: &text,
+        rodata: &[],
+        data: &[],
+        bss_len: 0,
+        functions: &functions,
+        helpers: &[],
+        signature_len: 0,
+    };
+    spec.encode(buf)
+}
+
+/// The capsule's hook path, `FemtoHooks::fire` of
+/// `capsules_femto::FemtoContainers`, called through `&dyn FemtoHooks` as a
+/// driver does, on a minimal Tock platform ([`crate::tock`]: the real
+/// `Kernel`, grant and syscall path, one fake process):
+///
+/// * `hook.fire_empty`: the button hook with no container attached (a
+///   container is loaded, but not attached to it);
+/// * `hook.fire_one_trivial`: the button hook (16-byte read-only context)
+///   with one trivial container attached: grant iteration and entry, slot
+///   scan, the run (image copy to program, memory map, VM), statistics, the
+///   result upcall queued in the process's task queue;
+/// * `hook.fire_one_trivial_rw`: the same on the temperature hook (16-byte
+///   writable context: copied to a scratch buffer and back).
+///
+/// The container is loaded and attached through the kernel's syscall path
+/// (allow, command 1, command 5) before. Each measured fire is the second of
+/// its kind (steady state: the first one zeroes the process's container
+/// stack, which happens only when another container ran on it last).
+fn hook_fire(s: &mut Sections) -> bool {
+    use capsules_femto::hooks::{self, FemtoHooks, HookDescriptor, HookOutcome};
+    use capsules_femto::{abi, FemtoContainers, Limits};
+    use kernel::process::{Process, ReturnArguments, Task};
+    use kernel::syscall::{Syscall, SyscallReturn};
+    use kernel::upcall::UpcallId;
+    use kernel::Kernel;
+
+    use crate::tock::{
+        Arena, BoardCap, FakeAlarm, FakeChip, FakeProcess, NoBoundary, NullConsole, OneProcess,
+        Platform, Ram, Resources,
+    };
+
+    /// Containers per process, slot bytes, container stack (the nRF52840-DK
+    /// kernel's stack size; a smaller N and SLOT do not change the path).
+    const N: usize = 2;
+    const SLOT: usize = 256;
+    const CSTACK: usize = 512;
+    type Femto = FemtoContainers<'static, FakeAlarm, N, SLOT, CSTACK>;
+    static HOOKS: [HookDescriptor; 3] = [hooks::TIMER, hooks::TEMPERATURE, hooks::BUTTON];
+
+    // SAFETY: this function runs once (from `main`), so each static buffer
+    // `static_init!` creates is initialised exactly once.
+    let (process, kernel, femto) = unsafe {
+        let ram = kernel::static_init!(Ram, Ram([0; crate::tock::PROCESS_RAM]));
+        let arena = kernel::static_init!(Arena, Arena([0; crate::tock::GRANT_ARENA]));
+        // Placeholder entries of the task queue (never read: the ring
+        // buffer only returns what was enqueued).
+        let empty = Task::ReturnValue(ReturnArguments {
+            upcall_id: UpcallId {
+                driver_num: 0,
+                subscribe_num: 0,
+            },
+            argument0: 0,
+            argument1: 0,
+            argument2: 0,
+        });
+        let tasks = kernel::static_init!([Task; 10], [empty; 10]);
+        let process: &'static FakeProcess =
+            kernel::static_init!(FakeProcess, FakeProcess::new(ram, arena, tasks));
+        let processes = kernel::static_init!(
+            [Option<&'static dyn Process>; 1],
+            [Some(process as &'static dyn Process)]
+        );
+        let kernel: &'static Kernel = kernel::static_init!(Kernel, Kernel::new(processes));
+        crate::tock::attach_kernel(process, kernel);
+        let alarm = kernel::static_init!(FakeAlarm, FakeAlarm::new());
+        let context = kernel::static_init!([u8; 64], [0; 64]);
+        let femto: &'static Femto = kernel::static_init!(
+            Femto,
+            FemtoContainers::new(
+                kernel.create_grant(abi::DRIVER_NUM, &BoardCap),
+                alarm,
+                &HOOKS,
+                context,
+                &NullConsole,
+                Limits::default(),
+            )
+        );
+        (process, kernel, femto)
+    };
+    kernel::deferred_call::DeferredCallClient::register(femto);
+    let resources: &'static Resources = {
+        // SAFETY: as above, initialised once.
+        unsafe {
+            kernel::static_init!(
+                Resources,
+                Resources {
+                    driver: (abi::DRIVER_NUM, femto),
+                    scheduler: OneProcess { process },
+                }
+            )
+        }
+    };
+    let platform = Platform {
+        kernel,
+        process,
+        resources,
+        chip: FakeChip(NoBoundary),
+    };
+
+    // Load the trivial container through the syscall path.
+    let mut buf = [0u8; 256];
+    let len = match trivial_image(&mut buf) {
+        Ok(n) => n,
+        Err(e) => return report_error("hook", "encode", e),
+    };
+    if !process.write_ram(0, &buf[..len]) {
+        return fail_msg("hook: image does not fit the process RAM");
+    }
+    let allow = Syscall::ReadOnlyAllow {
+        driver_number: abi::DRIVER_NUM,
+        subdriver_number: abi::ALLOW_RO_IMAGE,
+        allow_address: process.ram_ptr(0),
+        allow_size: len,
+    };
+    if !matches!(
+        platform.syscall(allow),
+        Some(SyscallReturn::AllowReadOnlySuccess(..))
+    ) {
+        return fail_msg("hook: allow of the image failed");
+    }
+    let command = |num: usize, arg0: usize| Syscall::Command {
+        driver_number: abi::DRIVER_NUM,
+        subdriver_number: num,
+        arg0,
+        arg1: 0,
+    };
+    let id = match platform.syscall(command(abi::command::LOAD, 0)) {
+        Some(SyscallReturn::SuccessU32(id)) => id as usize,
+        _ => return fail_msg("hook: load (command 1) failed"),
+    };
+
+    let hooks_dyn: &dyn FemtoHooks = black_box(femto);
+    let mut ctx = hooks::button_context(0, true, 0);
+
+    // (a) No container attached to the button hook.
+    let outcome = s.measure("hook.fire_empty", || {
+        hooks_dyn.fire(black_box(hooks::BUTTON_ID), &mut ctx)
+    });
+    let mut ok = check_outcome("hook.fire_empty", outcome, HookOutcome::default());
+
+    // (b) One trivial container attached to the button and temperature hooks.
+    for hook in [hooks::BUTTON_ID, hooks::TEMPERATURE_ID] {
+        let packed = id | ((hook as usize) << 16);
+        if !matches!(
+            platform.syscall(command(abi::command::ATTACH, packed)),
+            Some(SyscallReturn::Success)
+        ) {
+            return fail_msg("hook: attach (command 5) failed");
+        }
+    }
+    let one = HookOutcome {
+        runs: 1,
+        faults: 0,
+        result: Some(0),
+    };
+    // Warm-up (zeroes the container stack once), then the measured fire.
+    ok &= check_outcome(
+        "hook.warm_up",
+        hooks_dyn.fire(hooks::BUTTON_ID, &mut ctx),
+        one,
+    );
+    ok &= check_upcalls("hook.warm_up", process.drain_tasks());
+    let outcome = s.measure("hook.fire_one_trivial", || {
+        hooks_dyn.fire(black_box(hooks::BUTTON_ID), &mut ctx)
+    });
+    ok &= check_outcome("hook.fire_one_trivial", outcome, one);
+    ok &= check_upcalls("hook.fire_one_trivial", process.drain_tasks());
+
+    let mut tctx = hooks::temperature_context(2150, 0, 0);
+    ok &= check_outcome(
+        "hook.warm_up_rw",
+        hooks_dyn.fire(hooks::TEMPERATURE_ID, &mut tctx),
+        one,
+    );
+    ok &= check_upcalls("hook.warm_up_rw", process.drain_tasks());
+    let outcome = s.measure("hook.fire_one_trivial_rw", || {
+        hooks_dyn.fire(black_box(hooks::TEMPERATURE_ID), &mut tctx)
+    });
+    ok &= check_outcome("hook.fire_one_trivial_rw", outcome, one);
+    ok &= check_upcalls("hook.fire_one_trivial_rw", process.drain_tasks());
+    ok
+}
+
+fn check_outcome(
+    what: &str,
+    got: capsules_femto::HookOutcome,
+    want: capsules_femto::HookOutcome,
+) -> bool {
+    let mut out = Writer::new();
+    if got == want {
+        let _ = writeln!(
+            out,
+            "check {what} ok runs={} faults={}",
+            got.runs, got.faults
+        );
+        true
+    } else {
+        let _ = writeln!(out, "error: {what}: outcome {got:?}, expected {want:?}");
+        false
+    }
+}
+
+/// Exactly one result upcall must have been queued by the fire.
+fn check_upcalls(what: &str, queued: usize) -> bool {
+    if queued == 1 {
+        true
+    } else {
+        let mut out = Writer::new();
+        let _ = writeln!(out, "error: {what}: {queued} upcalls queued, expected 1");
+        false
+    }
+}
+
+fn fail_msg(msg: &str) -> bool {
+    let mut out = Writer::new();
+    let _ = writeln!(out, "error: {msg}");
+    false
 }
 
 fn bubble_sort_verify(s: &mut Sections) -> bool {
