@@ -23,6 +23,7 @@ use crate::error::{Access, Error};
 use crate::helpers::Helpers;
 use crate::isa;
 use crate::memory::{region_base, vaddr, Memory, REGION_CONTEXT, REGION_DATA, REGION_RODATA, REGION_STACK};
+use crate::translate::{self, XOP_MOV32_ZEXT, XOP_MOV64_REG, XOP_ZEXT};
 use crate::verifier::Program;
 
 /// Maximum number of frames (the entry function plus nested local calls).
@@ -211,6 +212,8 @@ fn burn(fuel: &mut usize, pc: usize) -> Result<(), Error> {
 }
 
 /// Calls helper `id` for the instruction at `pc`: r0 = helper(r1..r5).
+/// The allow-list is checked here too, not only by the verifier, so that a
+/// text run with [`Program::assume_verified`] cannot call other helpers.
 #[inline(never)]
 fn helper_call(
     regs: &mut [u64; 16],
@@ -284,7 +287,8 @@ fn execute_loop<const TRACE: bool>(
             return Err(Error::PcOutOfBounds { pc: pc as u32 });
         };
         if TRACE {
-            tracer.step(pc, b, regs);
+            // Tracers see the program as written (see `crate::translate`).
+            tracer.step(pc, &translate::original_slot(b), regs);
         }
         // On 64-bit hosts the whole slot is read as one word and each arm
         // shifts out the fields it uses (measured faster there); on 32-bit
@@ -296,6 +300,9 @@ fn execute_loop<const TRACE: bool>(
         let op = w as u8;
         #[cfg(not(target_pointer_width = "64"))]
         let op = b[0];
+        // A traced run executes every slot by its original opcode, one step
+        // per instruction (no fused or fast-path forms).
+        let op = if TRACE { translate::original_opcode(op) } else { op };
 
         // The pc (instruction index) of the executing instruction. It is
         // advanced by one after the `match`; jumps add their offset to it.
@@ -427,7 +434,63 @@ fn execute_loop<const TRACE: bool>(
             }};
         }
 
+        // Stack accesses through r10 (translated forms, see
+        // `crate::translate`): the slot index inside the stack region is
+        // r10's offset plus `off`; an access that does not fit there takes
+        // the general path, which reports the fault.
+        macro_rules! fp_index {
+            () => {
+                (regs[10] as u32 as usize).wrapping_add(off!() as isize as usize)
+            };
+        }
+        macro_rules! ldx_fp {
+            ($n:literal, $t:ty, $ext:ty) => {{
+                let v = match memory.stack_chunk::<$n>(fp_index!()) {
+                    Some(c) => *c,
+                    None => fault!(memory.load::<$n>(regs[10].wrapping_add(off!() as i64 as u64))),
+                };
+                regs[dst!()] = <$t>::from_le_bytes(v) as $ext as u64;
+            }};
+        }
+        macro_rules! st_fp {
+            ($n:literal, $v:expr) => {{
+                let v = $v.to_le_bytes();
+                match memory.stack_cell::<$n>(fp_index!()) {
+                    Some(c) => *c = v,
+                    None => fault!(memory.store::<$n>(regs[10].wrapping_add(off!() as i64 as u64), v)),
+                }
+            }};
+        }
+
         match op {
+            // ---- translated forms (see `crate::translate`) --------------------
+            XOP_MOV64_REG => {
+                let v = regs[src!()];
+                regs[dst!()] = v;
+            }
+            XOP_ZEXT => {
+                let r = &mut regs[dst!()];
+                *r = *r as u32 as u64;
+                pc = pc.wrapping_add(1);
+            }
+            XOP_MOV32_ZEXT => {
+                let v = regs[src!()] as u32 as u64;
+                regs[dst!()] = v;
+                pc = pc.wrapping_add(2);
+            }
+            0x60 => ldx_fp!(4, u32, u32),
+            0x68 => ldx_fp!(2, u16, u16),
+            0x70 => ldx_fp!(1, u8, u8),
+            0x78 => ldx_fp!(8, u64, u64),
+            0xe2 => st_fp!(4, imm!() as u32),
+            0xea => st_fp!(2, imm!() as u16),
+            0xf2 => st_fp!(1, imm!() as u8),
+            0xfa => st_fp!(8, imm!() as i64 as u64),
+            0xe3 => st_fp!(4, regs[src!()] as u32),
+            0xeb => st_fp!(2, regs[src!()] as u16),
+            0xf3 => st_fp!(1, regs[src!()] as u8),
+            0xfb => st_fp!(8, regs[src!()]),
+
             // ---- ALU64 ----------------------------------------------------------
             0x07 => alu64!(K, u64::wrapping_add),
             0x0f => alu64!(X, u64::wrapping_add),
@@ -661,14 +724,12 @@ fn execute_loop<const TRACE: bool>(
             0x12 | 0x13 | 0x19 | 0x1a | 0x1b | 0x20 | 0x21 | 0x22 | 0x23 | 0x28 | 0x29 | 0x2a |
             0x2b | 0x30 | 0x31 | 0x32 | 0x33 | 0x38 | 0x39 | 0x3a | 0x3b | 0x40 | 0x41 | 0x42 |
             0x43 | 0x48 | 0x49 | 0x4a | 0x4b | 0x50 | 0x51 | 0x52 | 0x53 | 0x58 | 0x59 | 0x5a |
-            0x5b | 0x60 | 0x68 | 0x70 | 0x78 | 0x80 | 0x82 | 0x83 | 0x86 | 0x88 | 0x8a | 0x8b |
-            0x8c | 0x8e | 0x8f | 0x90 | 0x92 | 0x93 | 0x96 | 0x98 | 0x99 | 0x9a | 0x9b | 0x9d |
-            0x9e | 0xa0 | 0xa1 | 0xa2 | 0xa3 | 0xa8 | 0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 |
-            0xb3 | 0xb9 | 0xba | 0xbb | 0xc0 | 0xc1 | 0xc2 | 0xc8 | 0xc9 | 0xca | 0xcb | 0xd0 |
-            0xd1 | 0xd2 | 0xd3 | 0xd9 | 0xda | 0xdf | 0xe0 | 0xe1 | 0xe2 | 0xe3 | 0xe4 | 0xe5 |
-            0xe6 | 0xe7 | 0xe8 | 0xe9 | 0xea | 0xeb | 0xec | 0xed | 0xee | 0xef | 0xf0 | 0xf1 |
-            0xf2 | 0xf3 | 0xf4 | 0xf5 | 0xf6 | 0xf7 | 0xf8 | 0xf9 | 0xfa | 0xfb | 0xfc | 0xfd |
-            0xfe | 0xff => {
+            0x5b | 0x80 | 0x82 | 0x83 | 0x86 | 0x88 | 0x8a | 0x8b | 0x8c | 0x8e | 0x8f | 0x90 |
+            0x92 | 0x93 | 0x96 | 0x98 | 0x99 | 0x9a | 0x9b | 0x9d | 0x9e | 0xa0 | 0xa1 | 0xa2 |
+            0xa3 | 0xa8 | 0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 | 0xb3 | 0xb9 | 0xba | 0xc0 |
+            0xc1 | 0xc2 | 0xc8 | 0xc9 | 0xca | 0xcb | 0xd0 | 0xd1 | 0xd2 | 0xd3 | 0xd9 | 0xda |
+            0xdf | 0xe0 | 0xe1 | 0xe4 | 0xe5 | 0xe8 | 0xe9 | 0xec | 0xed | 0xee | 0xef | 0xf0 |
+            0xf1 | 0xf4 | 0xf5 | 0xf6 | 0xf7 | 0xf8 | 0xf9 | 0xfc | 0xfd | 0xfe | 0xff => {
                 return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op })
             }
         }

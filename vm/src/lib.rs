@@ -68,6 +68,7 @@ pub mod interpreter;
 pub mod isa;
 pub mod memory;
 pub mod rbf;
+pub mod translate;
 pub mod verifier;
 
 pub use error::{Access, Error, Section};
@@ -75,4 +76,5 @@ pub use helpers::{FnHelpers, HelperFn, HelperTable, Helpers, NoHelpers};
 pub use image::{Function, Image, ImageSpec};
 pub use interpreter::{run, run_metered, run_traced, InsnCounter, NoTrace, Tracer, MAX_CALL_FRAMES};
 pub use memory::{vaddr, Memory, Region};
+pub use translate::{translate_image, verify_translated};
 pub use verifier::{verify, AllowList, Program, VerifierConfig};

@@ -288,6 +288,27 @@ impl<'a> Memory<'a> {
         }
     }
 
+    /// `N` bytes at byte `i` of the stack region, if they are inside it (the
+    /// interpreter's fast path for loads through r10).
+    #[inline(always)]
+    pub(crate) fn stack_chunk<const N: usize>(&self, i: usize) -> Option<&[u8; N]> {
+        let bytes: &[u8] = match &self.regions[REGION_STACK as usize] {
+            Slot::Ro(s) => s,
+            Slot::Rw(s) => s,
+        };
+        bytes.get(i..)?.first_chunk::<N>()
+    }
+
+    /// A mutable `N`-byte cell at byte `i` of the stack region, if it is inside
+    /// it and the region is writable (the fast path for stores through r10).
+    #[inline(always)]
+    pub(crate) fn stack_cell<const N: usize>(&mut self, i: usize) -> Option<&mut [u8; N]> {
+        match &mut self.regions[REGION_STACK as usize] {
+            Slot::Rw(s) => s.get_mut(i..)?.first_chunk_mut::<N>(),
+            Slot::Ro(_) => None,
+        }
+    }
+
     /// Stores `N` bytes at `addr` (the interpreter's store path).
     #[inline(always)]
     pub fn store<const N: usize>(&mut self, addr: u64, value: [u8; N]) -> Result<(), Error> {

@@ -328,9 +328,31 @@ fn classify_femto(e: &Error) -> &'static str {
     }
 }
 
+/// Runs in femto-vm as written and translated (as the capsule runs it); the
+/// two must agree exactly.
 fn run_femto(prog: &[u8], mem: &[u8]) -> Result<Outcome, String> {
+    let plain = run_femto_once(prog, mem, false)?;
+    let translated = run_femto_once(prog, mem, true)?;
+    if plain != translated {
+        return Err(format!("translated run differs: {plain:?} vs {translated:?}"));
+    }
+    let (r, buf) = plain;
+    Ok(match r {
+        Ok(r0) => Outcome::Ok(r0, buf),
+        Err(e) => Outcome::Fault(classify_femto(&e)),
+    })
+}
+
+/// One run: the exact outcome and the final buffer.
+fn run_femto_once(prog: &[u8], mem: &[u8], translate: bool) -> Result<(Result<u64, Error>, Vec<u8>), String> {
     let config = VerifierConfig::default();
-    let program = Program::verify(prog, &config).map_err(|e| format!("femto verifier: {e}"))?;
+    let mut text = prog.to_vec();
+    let program = if translate {
+        femto_vm::verify_translated(&mut text, &config)
+    } else {
+        Program::verify(prog, &config)
+    }
+    .map_err(|e| format!("femto verifier: {e}"))?;
     let mut buf = mem.to_vec();
     let mut stack = [0u8; STACK_LEN];
     let mut memory = Memory::new();
@@ -345,10 +367,7 @@ fn run_femto(prog: &[u8], mem: &[u8]) -> Result<Outcome, String> {
     });
     let r = program.run(0, &mut memory, &mut h, 100_000);
     drop(memory);
-    Ok(match r {
-        Ok(r0) => Outcome::Ok(r0, buf),
-        Err(e) => Outcome::Fault(classify_femto(&e)),
-    })
+    Ok((r, buf))
 }
 
 fn run_rbpf(prog: &[u8], mem: &[u8]) -> Result<Outcome, String> {

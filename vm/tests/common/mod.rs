@@ -66,14 +66,44 @@ pub fn run(prog: &[Insn]) -> Result<u64, Error> {
 }
 
 /// Runs with an explicit fuel and configuration.
+///
+/// Every program runs twice: as written and translated (see
+/// `femto_vm::translate`), each on its own copy of `mem` and a fresh stack;
+/// the two runs must agree on the outcome (result or exact error), on the
+/// context memory and on the stack afterwards. `mem` ends as the translated
+/// run left it.
 pub fn run_cfg(prog: &[Insn], mem: &mut [u8], fuel: u64, cfg: &VerifierConfig<'_>) -> Result<u64, Error> {
     let b = bytes(prog);
-    let program = Program::verify(&b, cfg)?;
+    let mut plain_mem = mem.to_vec();
+    let (plain, plain_stack) = run_once(&b, &mut plain_mem, fuel, cfg, false)?;
+    let (translated, translated_stack) = run_once(&b, mem, fuel, cfg, true)?;
+    assert_eq!(plain, translated, "translated run differs from the plain run");
+    assert_eq!(&plain_mem[..], &mem[..], "translated run left different context memory");
+    assert!(plain_stack == translated_stack, "translated run left a different stack");
+    plain
+}
+
+/// One run; `Err` if the program is rejected, else the outcome and the stack.
+fn run_once(
+    b: &[u8],
+    mem: &mut [u8],
+    fuel: u64,
+    cfg: &VerifierConfig<'_>,
+    translate: bool,
+) -> Result<(Result<u64, Error>, Vec<u8>), Error> {
+    let mut text = b.to_vec();
+    let program = if translate {
+        femto_vm::verify_translated(&mut text, cfg)?
+    } else {
+        Program::verify(&text, cfg)?
+    };
     let mut stack = vec![0u8; 512 * 8];
     let mut memory = Memory::new();
     memory.map_stack(&mut stack);
     if !mem.is_empty() {
         memory.map_context_rw(mem);
     }
-    program.run(0, &mut memory, &mut test_helpers(), fuel)
+    let r = program.run(0, &mut memory, &mut test_helpers(), fuel);
+    drop(memory);
+    Ok((r, stack))
 }

@@ -1,0 +1,166 @@
+//! Pre-decoding: rewrites a verified program in place into a faster form.
+//!
+//! After verification, a program's text can be *translated*: the opcode byte
+//! of some instructions is replaced by an internal opcode (a value that is
+//! not a valid eBPF opcode, so the verifier never accepts one in input) that
+//! the interpreter executes on a shorter path. Every other byte of every
+//! slot is left as it was, so the original program is always recoverable
+//! ([`original_opcode`]) and a translated program behaves exactly like the
+//! original: same results, same faults with the same pc, same fuel.
+//!
+//! What is rewritten (each is checked when translating, never assumed):
+//!
+//! | original | internal | why it is faster |
+//! |---|---|---|
+//! | `mov64 dst, src` with offset 0 | [`XOP_MOV64_REG`] | no MOVSX offset test |
+//! | `ldx{w,h,b,dw} dst, [r10 + off]` | [`XOP_LDX_FP`] family | the stack region is addressed directly: no region lookup |
+//! | `stx{w,h,b,dw} [r10 + off], src`, `st{w,h,b,dw} [r10 + off], imm` | [`XOP_STX_FP`], [`XOP_ST_FP`] families | idem |
+//! | `lsh64 dst, 32; rsh64 dst, 32` | [`XOP_ZEXT`] on the first slot | clang's zero-extension idiom: one step instead of two |
+//! | `mov64 dst, src; lsh64 dst, 32; rsh64 dst, 32` | [`XOP_MOV32_ZEXT`] on the first slot | `dst = src as u32`: one step instead of three |
+//!
+//! A fused instruction (the last two rows) only rewrites its *first* slot;
+//! the slots it covers keep their own (possibly translated) opcodes, so a
+//! jump into the middle of a fused sequence still executes the remaining
+//! instructions one by one. Fused sequences contain no jump, so fuel is
+//! unaffected.
+//!
+//! The stack fast paths compute `r10 + off` inside the stack region; an
+//! access that does not fit takes the general path, which reports the fault
+//! exactly as for the original instruction. Memory safety never depends on
+//! a translation being right: every access is still bounds-checked.
+//!
+//! A traced run ([`crate::run_traced`]) executes every instruction by its
+//! original opcode, one step per slot, so tracers and instruction counters
+//! see the program as written.
+
+use crate::error::Error;
+use crate::image::Image;
+use crate::isa::{self, INSN_SIZE};
+use crate::verifier::{self, Program, VerifierConfig};
+
+/// `mov64 dst, src` (offset 0) — from `0xbf`.
+pub const XOP_MOV64_REG: u8 = 0xbb;
+/// `dst &= 0xffff_ffff`, then skip one slot — from `lsh64 dst, 32` followed by `rsh64 dst, 32`.
+pub const XOP_ZEXT: u8 = 0xe7;
+/// `dst = src as u32`, then skip two slots — from `mov64 dst, src; lsh64 dst, 32; rsh64 dst, 32`.
+pub const XOP_MOV32_ZEXT: u8 = 0xe6;
+/// `ldxw dst, [r10 + off]` (`ldxh` = `+ 0x08`, `ldxb` = `+ 0x10`, `ldxdw` = `+ 0x18`) — the LDX opcode minus 1.
+pub const XOP_LDX_FP: u8 = 0x60;
+/// `stxw [r10 + off], src` (sizes as for [`XOP_LDX_FP`]) — the STX opcode plus `0x80`.
+pub const XOP_STX_FP: u8 = 0xe3;
+/// `stw [r10 + off], imm` (sizes as for [`XOP_LDX_FP`]) — the ST opcode plus `0x80`.
+pub const XOP_ST_FP: u8 = 0xe2;
+
+/// The eBPF opcode an (internal or eBPF) opcode stands for.
+#[inline(always)]
+pub const fn original_opcode(op: u8) -> u8 {
+    match op {
+        XOP_MOV64_REG => 0xbf,
+        XOP_ZEXT => 0x67,
+        XOP_MOV32_ZEXT => 0xbf,
+        0x60 | 0x68 | 0x70 | 0x78 => op | 1,
+        0xe2 | 0xea | 0xf2 | 0xfa | 0xe3 | 0xeb | 0xf3 | 0xfb => op & 0x7f,
+        _ => op,
+    }
+}
+
+/// The eBPF instruction a (possibly translated) slot stands for.
+#[inline(always)]
+pub fn original_slot(slot: &[u8; 8]) -> [u8; 8] {
+    let mut s = *slot;
+    s[0] = original_opcode(s[0]);
+    s
+}
+
+/// Verifies `text` (see [`verifier::verify`]) and, if it passes, translates
+/// it in place. Returns the program over the translated text. On error the
+/// text is unchanged.
+pub fn verify_translated<'a>(text: &'a mut [u8], config: &VerifierConfig<'a>) -> Result<Program<'a>, Error> {
+    verifier::verify(text, config)?;
+    translate_verified(text);
+    Ok(Program::assume_verified(text, config))
+}
+
+/// Verifies the image in `bytes` (as [`Image::verify`]) and translates its
+/// text in place. On error nothing is changed.
+pub fn translate_image(bytes: &mut [u8]) -> Result<(), Error> {
+    let range = {
+        let image = Image::parse(bytes)?;
+        image.verify()?;
+        let text = image.text();
+        // The text is a sub-slice of `bytes`: its offset is the difference
+        // of the two start addresses.
+        let start = (text.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
+        start..start.wrapping_add(text.len())
+    };
+    if let Some(text) = bytes.get_mut(range) {
+        translate_verified(text);
+    }
+    Ok(())
+}
+
+/// Translates a text that the verifier accepted. Translating twice, or
+/// translating a text that was not verified, is harmless to memory safety
+/// but may change what the program computes: use [`verify_translated`] or
+/// [`translate_image`].
+fn translate_verified(text: &mut [u8]) {
+    let n = text.len() / INSN_SIZE;
+    let mut pc = 0;
+    while pc < n {
+        let at = pc * INSN_SIZE;
+        let Some(s) = text.get(at..at + INSN_SIZE).and_then(|s| s.first_chunk::<8>()).copied() else {
+            break;
+        };
+        let op = s[0];
+        if isa::is_wide(op) {
+            pc += 2;
+            continue;
+        }
+        let new = translation(text, pc, &s);
+        text[at] = new;
+        pc += 1;
+    }
+}
+
+/// The internal opcode for the instruction `s` at slot `pc` (or its own).
+fn translation(text: &[u8], pc: usize, s: &[u8; 8]) -> u8 {
+    let (op, dst, src) = (s[0], s[1] & 0x0f, s[1] >> 4);
+    let off = i16::from_le_bytes([s[2], s[3]]);
+    let imm = i32::from_le_bytes([s[4], s[5], s[6], s[7]]);
+    let next = |k: usize| isa::slot(text, pc + k).copied();
+    // `lsh64 d, 32` / `rsh64 d, 32` as a whole slot.
+    let shift32 = |op: u8| [op, dst, 0, 0, 32, 0, 0, 0];
+    match op {
+        0xbf if off == 0 && imm == 0 => {
+            if next(1) == Some(shift32(0x67)) && next(2) == Some(shift32(0x77)) {
+                XOP_MOV32_ZEXT
+            } else {
+                XOP_MOV64_REG
+            }
+        }
+        0x67 if s == &shift32(0x67) && next(1) == Some(shift32(0x77)) => XOP_ZEXT,
+        0x61 | 0x69 | 0x71 | 0x79 if src == isa::REG_FP => op - 1,
+        0x62 | 0x6a | 0x72 | 0x7a | 0x63 | 0x6b | 0x73 | 0x7b if dst == isa::REG_FP => op | 0x80,
+        _ => op,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_opcodes_are_not_ebpf_and_map_back() {
+        let internal = [
+            XOP_MOV64_REG, XOP_ZEXT, XOP_MOV32_ZEXT, 0x60, 0x68, 0x70, 0x78, 0xe2, 0xea, 0xf2, 0xfa, 0xe3, 0xeb,
+            0xf3, 0xfb,
+        ];
+        let cfg = VerifierConfig::default();
+        for op in internal {
+            // A lone internal opcode is rejected by the verifier.
+            let text = [op, 0x01, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
+            assert!(verifier::verify(&text, &cfg).is_err(), "{op:#x} accepted");
+            assert_ne!(original_opcode(op), op);
+        }
+    }
+}
