@@ -23,7 +23,9 @@ use crate::error::{Access, Error};
 use crate::helpers::Helpers;
 use crate::isa;
 use crate::memory::{region_base, vaddr, Memory, REGION_CONTEXT, REGION_DATA, REGION_RODATA, REGION_STACK};
-use crate::translate::{self, XOP_MOV32_ZEXT, XOP_MOV64_REG, XOP_ZEXT};
+use crate::translate::{
+    self, XOP_LSH64_SMALL, XOP_MOV32_ZEXT, XOP_MOV64_REG, XOP_MOV_ADD_IMM, XOP_MOV_ADD_REG, XOP_RSH64_SMALL, XOP_ZEXT,
+};
 use crate::verifier::Program;
 
 /// Maximum number of frames (the entry function plus nested local calls).
@@ -478,6 +480,20 @@ fn execute_loop<const TRACE: bool>(
                 regs[dst!()] = v;
                 pc = pc.wrapping_add(2);
             }
+            XOP_MOV_ADD_REG => {
+                // dst = src + src2 (the translation wrote src2 = src where
+                // the add read dst, i.e. the moved value).
+                let v = regs[src!()].wrapping_add(regs[(b[2] & 0x0f) as usize]);
+                regs[dst!()] = v;
+                pc = pc.wrapping_add(1);
+            }
+            XOP_MOV_ADD_IMM => {
+                let v = regs[src!()].wrapping_add(imm!() as i64 as u64);
+                regs[dst!()] = v;
+                pc = pc.wrapping_add(1);
+            }
+            XOP_LSH64_SMALL => alu64!(K, |d: u64, s: u64| shl64_small(d, s as u32 & 31)),
+            XOP_RSH64_SMALL => alu64!(K, |d: u64, s: u64| shr64_small(d, s as u32 & 31)),
             0x60 => ldx_fp!(4, u32, u32),
             0x68 => ldx_fp!(2, u16, u16),
             0x70 => ldx_fp!(1, u8, u8),
@@ -728,8 +744,8 @@ fn execute_loop<const TRACE: bool>(
             0x92 | 0x93 | 0x96 | 0x98 | 0x99 | 0x9a | 0x9b | 0x9d | 0x9e | 0xa0 | 0xa1 | 0xa2 |
             0xa3 | 0xa8 | 0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 | 0xb3 | 0xb9 | 0xba | 0xc0 |
             0xc1 | 0xc2 | 0xc8 | 0xc9 | 0xca | 0xcb | 0xd0 | 0xd1 | 0xd2 | 0xd3 | 0xd9 | 0xda |
-            0xdf | 0xe0 | 0xe1 | 0xe4 | 0xe5 | 0xe8 | 0xe9 | 0xec | 0xed | 0xee | 0xef | 0xf0 |
-            0xf1 | 0xf4 | 0xf5 | 0xf6 | 0xf7 | 0xf8 | 0xf9 | 0xfc | 0xfd | 0xfe | 0xff => {
+            0xdf | 0xe8 | 0xe9 | 0xec | 0xed | 0xee | 0xef | 0xf0 | 0xf1 | 0xf4 | 0xf5 | 0xf6 |
+            0xf7 | 0xf8 | 0xf9 | 0xfc | 0xfd | 0xfe | 0xff => {
                 return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op })
             }
         }
@@ -873,6 +889,20 @@ mod shift32 {
         }
     }
 
+    /// `shl64` for `sh` in 1..=31 (other values give a wrong result, never a panic).
+    #[inline(always)]
+    pub(super) fn shl64_small(d: u64, sh: u32) -> u64 {
+        let (lo, hi) = halves(d);
+        join(lo.wrapping_shl(sh), hi.wrapping_shl(sh) | lo.wrapping_shr(32u32.wrapping_sub(sh)))
+    }
+
+    /// `shr64` for `sh` in 1..=31 (other values give a wrong result, never a panic).
+    #[inline(always)]
+    pub(super) fn shr64_small(d: u64, sh: u32) -> u64 {
+        let (lo, hi) = halves(d);
+        join(lo.wrapping_shr(sh) | hi.wrapping_shl(32u32.wrapping_sub(sh)), hi.wrapping_shr(sh))
+    }
+
     #[inline(always)]
     pub(super) fn sar64(d: u64, sh: u32) -> u64 {
         let (lo, hi) = halves(d);
@@ -889,7 +919,21 @@ mod shift32 {
 }
 
 #[cfg(not(target_pointer_width = "64"))]
-use shift32::{sar64, shl64, shr64};
+use shift32::{sar64, shl64, shl64_small, shr64, shr64_small};
+
+/// 64-bit shifts by 1..=31 (translated `lsh64`/`rsh64` by such an
+/// immediate); on 64-bit hosts the native shift.
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+fn shl64_small(d: u64, sh: u32) -> u64 {
+    d << sh
+}
+
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+fn shr64_small(d: u64, sh: u32) -> u64 {
+    d >> sh
+}
 
 /// True if `x`, read as an i64, is in i32's range.
 #[inline(always)]
@@ -1004,6 +1048,10 @@ mod tests {
                 assert_eq!(shift32::shl64(d, sh), d << sh, "shl {d:#x} {sh}");
                 assert_eq!(shift32::shr64(d, sh), d >> sh, "shr {d:#x} {sh}");
                 assert_eq!(shift32::sar64(d, sh), ((d as i64) >> sh) as u64, "sar {d:#x} {sh}");
+                if (1..32).contains(&sh) {
+                    assert_eq!(shift32::shl64_small(d, sh), d << sh, "shl small {d:#x} {sh}");
+                    assert_eq!(shift32::shr64_small(d, sh), d >> sh, "shr small {d:#x} {sh}");
+                }
             }
         }
     }

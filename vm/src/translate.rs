@@ -17,8 +17,14 @@
 //! | `stx{w,h,b,dw} [r10 + off], src`, `st{w,h,b,dw} [r10 + off], imm` | [`XOP_STX_FP`], [`XOP_ST_FP`] families | idem |
 //! | `lsh64 dst, 32; rsh64 dst, 32` | [`XOP_ZEXT`] on the first slot | clang's zero-extension idiom: one step instead of two |
 //! | `mov64 dst, src; lsh64 dst, 32; rsh64 dst, 32` | [`XOP_MOV32_ZEXT`] on the first slot | `dst = src as u32`: one step instead of three |
+//! | `lsh64 dst, imm` / `rsh64 dst, imm` with `imm` in 1..=31 | [`XOP_LSH64_SMALL`], [`XOP_RSH64_SMALL`] | no test of the shift amount against 0 and 32 on 32-bit MCUs |
+//! | `mov64 dst, src; add64 dst, src2` | [`XOP_MOV_ADD_REG`] on the first slot, `src2` in its byte 2 (`src` if `src2` is `dst`) | three-address add: one step instead of two |
+//! | `mov64 dst, src; add64 dst, imm` | [`XOP_MOV_ADD_IMM`] on the first slot, `imm` in its bytes 4–7 | idem (e.g. `r1 = r10; r1 += -16`) |
 //!
-//! A fused instruction (the last two rows) only rewrites its *first* slot;
+//! A fused instruction (the last four rows) only rewrites its *first* slot
+//! (a `mov64` whose offset and immediate are 0: the fused forms keep the
+//! second instruction's operand in those bytes, so they never read the next
+//! slot);
 //! the slots it covers keep their own (possibly translated) opcodes, so a
 //! jump into the middle of a fused sequence still executes the remaining
 //! instructions one by one. Fused sequences contain no jump, so fuel is
@@ -44,6 +50,14 @@ pub const XOP_MOV64_REG: u8 = 0xbb;
 pub const XOP_ZEXT: u8 = 0xe7;
 /// `dst = src as u32`, then skip two slots — from `mov64 dst, src; lsh64 dst, 32; rsh64 dst, 32`.
 pub const XOP_MOV32_ZEXT: u8 = 0xe6;
+/// `dst = src + src2` (src2 in byte 2; the translation writes `src` there when the add read `dst`), then skip one slot — from `mov64 dst, src; add64 dst, src2`.
+pub const XOP_MOV_ADD_REG: u8 = 0xe5;
+/// `dst = src + imm` (imm in bytes 4–7), then skip one slot — from `mov64 dst, src; add64 dst, imm`.
+pub const XOP_MOV_ADD_IMM: u8 = 0xe4;
+/// `lsh64 dst, imm` with `imm` in 1..=31 — from `0x67`.
+pub const XOP_LSH64_SMALL: u8 = 0xe1;
+/// `rsh64 dst, imm` with `imm` in 1..=31 — from `0x77`.
+pub const XOP_RSH64_SMALL: u8 = 0xe0;
 /// `ldxw dst, [r10 + off]` (`ldxh` = `+ 0x08`, `ldxb` = `+ 0x10`, `ldxdw` = `+ 0x18`) — the LDX opcode minus 1.
 pub const XOP_LDX_FP: u8 = 0x60;
 /// `stxw [r10 + off], src` (sizes as for [`XOP_LDX_FP`]) — the STX opcode plus `0x80`.
@@ -56,8 +70,9 @@ pub const XOP_ST_FP: u8 = 0xe2;
 pub const fn original_opcode(op: u8) -> u8 {
     match op {
         XOP_MOV64_REG => 0xbf,
-        XOP_ZEXT => 0x67,
-        XOP_MOV32_ZEXT => 0xbf,
+        XOP_ZEXT | XOP_LSH64_SMALL => 0x67,
+        XOP_RSH64_SMALL => 0x77,
+        XOP_MOV32_ZEXT | XOP_MOV_ADD_REG | XOP_MOV_ADD_IMM => 0xbf,
         0x60 | 0x68 | 0x70 | 0x78 => op | 1,
         0xe2 | 0xea | 0xf2 | 0xfa | 0xe3 | 0xeb | 0xf3 | 0xfb => op & 0x7f,
         _ => op,
@@ -68,6 +83,10 @@ pub const fn original_opcode(op: u8) -> u8 {
 #[inline(always)]
 pub fn original_slot(slot: &[u8; 8]) -> [u8; 8] {
     let mut s = *slot;
+    if matches!(s[0], XOP_MOV_ADD_REG | XOP_MOV_ADD_IMM) {
+        // The fused operand lives where the mov had zeros.
+        s[2..].fill(0);
+    }
     s[0] = original_opcode(s[0]);
     s
 }
@@ -116,32 +135,60 @@ fn translate_verified(text: &mut [u8]) {
             pc += 2;
             continue;
         }
-        let new = translation(text, pc, &s);
+        let (new, operand) = translation(text, pc, &s);
         text[at] = new;
+        match operand {
+            Operand::None => {}
+            Operand::Reg(r) => text[at + 2] = r,
+            Operand::Imm(k) => text[at + 4..at + 8].copy_from_slice(&k.to_le_bytes()),
+        }
         pc += 1;
     }
 }
 
-/// The internal opcode for the instruction `s` at slot `pc` (or its own).
-fn translation(text: &[u8], pc: usize, s: &[u8; 8]) -> u8 {
+/// An operand a fused form keeps in its own slot.
+enum Operand {
+    None,
+    /// In byte 2.
+    Reg(u8),
+    /// In bytes 4..8.
+    Imm(i32),
+}
+
+/// The internal opcode for the instruction `s` at slot `pc` (or its own),
+/// and the operand it keeps.
+fn translation(text: &[u8], pc: usize, s: &[u8; 8]) -> (u8, Operand) {
     let (op, dst, src) = (s[0], s[1] & 0x0f, s[1] >> 4);
     let off = i16::from_le_bytes([s[2], s[3]]);
     let imm = i32::from_le_bytes([s[4], s[5], s[6], s[7]]);
     let next = |k: usize| isa::slot(text, pc + k).copied();
     // `lsh64 d, 32` / `rsh64 d, 32` as a whole slot.
     let shift32 = |op: u8| [op, dst, 0, 0, 32, 0, 0, 0];
+    let plain = |op| (op, Operand::None);
     match op {
         0xbf if off == 0 && imm == 0 => {
-            if next(1) == Some(shift32(0x67)) && next(2) == Some(shift32(0x77)) {
-                XOP_MOV32_ZEXT
-            } else {
-                XOP_MOV64_REG
+            let second = next(1);
+            match second {
+                _ if second == Some(shift32(0x67)) && next(2) == Some(shift32(0x77)) => plain(XOP_MOV32_ZEXT),
+                // add64 dst, src2 (same dst, offset and immediate 0).
+                Some([0x0f, regs, 0, 0, 0, 0, 0, 0]) if regs & 0x0f == dst => {
+                    // The add reads dst after the mov: that is src's value.
+                    let src2 = if regs >> 4 == dst { src } else { regs >> 4 };
+                    (XOP_MOV_ADD_REG, Operand::Reg(src2))
+                }
+                // add64 dst, imm (same dst, no src, offset 0).
+                Some([0x07, regs, 0, 0, k0, k1, k2, k3]) if regs == dst => {
+                    (XOP_MOV_ADD_IMM, Operand::Imm(i32::from_le_bytes([k0, k1, k2, k3])))
+                }
+                _ => plain(XOP_MOV64_REG),
             }
         }
-        0x67 if s == &shift32(0x67) && next(1) == Some(shift32(0x77)) => XOP_ZEXT,
-        0x61 | 0x69 | 0x71 | 0x79 if src == isa::REG_FP => op - 1,
-        0x62 | 0x6a | 0x72 | 0x7a | 0x63 | 0x6b | 0x73 | 0x7b if dst == isa::REG_FP => op | 0x80,
-        _ => op,
+        0x67 if s == &shift32(0x67) && next(1) == Some(shift32(0x77)) => plain(XOP_ZEXT),
+        0x67 if src == 0 && off == 0 && (1..32).contains(&imm) => plain(XOP_LSH64_SMALL),
+        0x77 if src == 0 && off == 0 && (1..32).contains(&imm) => plain(XOP_RSH64_SMALL),
+        0x61 | 0x69 | 0x71 | 0x79 if src == isa::REG_FP => plain(op - 1),
+        0x62 | 0x6a | 0x72 | 0x7a | 0x63 | 0x6b | 0x73 | 0x7b if dst == isa::REG_FP => plain(op | 0x80),
+        _ => plain(op),
     }
 }
 
@@ -152,7 +199,8 @@ mod tests {
     #[test]
     fn internal_opcodes_are_not_ebpf_and_map_back() {
         let internal = [
-            XOP_MOV64_REG, XOP_ZEXT, XOP_MOV32_ZEXT, 0x60, 0x68, 0x70, 0x78, 0xe2, 0xea, 0xf2, 0xfa, 0xe3, 0xeb,
+            XOP_MOV64_REG, XOP_ZEXT, XOP_MOV32_ZEXT, XOP_MOV_ADD_REG, XOP_MOV_ADD_IMM, XOP_LSH64_SMALL,
+            XOP_RSH64_SMALL, 0x60, 0x68, 0x70, 0x78, 0xe2, 0xea, 0xf2, 0xfa, 0xe3, 0xeb,
             0xf3, 0xfb,
         ];
         let cfg = VerifierConfig::default();

@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use femto_vm::translate::{self, XOP_MOV32_ZEXT, XOP_MOV64_REG, XOP_ZEXT};
+use femto_vm::translate::{self, XOP_MOV32_ZEXT, XOP_MOV64_REG, XOP_MOV_ADD_IMM, XOP_MOV_ADD_REG, XOP_ZEXT};
 use femto_vm::{Access, Error, InsnCounter, Memory, Program, Tracer, VerifierConfig};
 
 /// The opcode bytes of `prog` after translation.
@@ -58,6 +58,53 @@ fn rewrites_only_what_it_should() {
     for (&t, insn) in ops.iter().zip(prog.iter()) {
         assert_eq!(translate::original_opcode(t), insn.encode()[0]);
     }
+}
+
+#[test]
+fn fused_mov_add_keeps_its_operand_and_maps_back() {
+    let prog = [
+        movr(2, 1),
+        i(0x0f, 2, 3, 0, 0), // mov r2, r1; add r2, r3
+        movr(4, 10),
+        i(0x07, 4, 0, 0, -16), // mov r4, r10; add r4, -16
+        movr(5, 1),
+        i(0x0f, 6, 3, 0, 0), // add of another register: not fused
+        movr(0, 2),
+        exit(),
+    ];
+    let cfg = VerifierConfig::default();
+    let mut text = bytes(&prog);
+    let original = text.clone();
+    femto_vm::verify_translated(&mut text, &cfg).unwrap();
+    let ops: Vec<u8> = text.chunks(8).map(|s| s[0]).collect();
+    assert_eq!(&ops[..6], &[XOP_MOV_ADD_REG, 0x0f, XOP_MOV_ADD_IMM, 0x07, XOP_MOV64_REG, 0x0f]);
+    for (t, o) in text.chunks(8).zip(original.chunks(8)) {
+        let t: &[u8; 8] = t.try_into().unwrap();
+        assert_eq!(&translate::original_slot(t)[..], o, "{t:?}");
+    }
+}
+
+#[test]
+fn fused_mov_add_semantics_and_jumps_into_it() {
+    // add's src2 == dst: mov r2, r1; add r2, r2 = 2 * r1.
+    assert_eq!(run(&[mov(1, 21), movr(2, 1), i(0x0f, 2, 2, 0, 0), movr(0, 2), exit()]), Ok(42));
+    // src == dst: mov r1, r1; add r1, r3.
+    assert_eq!(run(&[mov(1, 40), mov(3, 2), movr(1, 1), i(0x0f, 1, 3, 0, 0), movr(0, 1), exit()]), Ok(42));
+    // Immediate form with a negative immediate (sign-extended to 64 bits).
+    assert_eq!(run(&[mov(1, 5), movr(0, 1), i(0x07, 0, 0, 0, -7), exit()]), Ok(-2i64 as u64));
+    // A jump onto the add executes it alone: r0 = 100 + 1, not r1 + 1.
+    let prog = [
+        mov(0, 100),
+        mov(1, 7),
+        i(0x05, 0, 0, 1, 0), // ja +1 -> the add
+        movr(0, 1),
+        i(0x07, 0, 0, 0, 1),
+        exit(),
+    ];
+    assert_eq!(run(&prog), Ok(101));
+    // Fall-through executes both: r0 = r1 + 1.
+    let prog = [mov(0, 100), mov(1, 7), i(0x05, 0, 0, 0, 0), movr(0, 1), i(0x07, 0, 0, 0, 1), exit()];
+    assert_eq!(run(&prog), Ok(8));
 }
 
 #[test]
