@@ -456,10 +456,11 @@ fn execute_loop<const TRACE: bool>(
         }
         macro_rules! st_fp {
             ($n:literal, $v:expr) => {{
-                let v = $v.to_le_bytes();
+                // The value is read after the cell is found (shorter live
+                // ranges in the loop).
                 match memory.stack_cell::<$n>(fp_index!()) {
-                    Some(c) => *c = v,
-                    None => fault!(memory.store::<$n>(regs[10].wrapping_add(off!() as i64 as u64), v)),
+                    Some(c) => *c = $v.to_le_bytes(),
+                    None => fault!(memory.store::<$n>(regs[10].wrapping_add(off!() as i64 as u64), $v.to_le_bytes())),
                 }
             }};
         }

@@ -79,8 +79,10 @@ impl Region<'_> {
 /// in which every access is out of bounds).
 #[derive(Debug)]
 enum Slot<'a> {
-    Ro(&'a [u8]),
+    // Rw first: discriminant 0, so the store paths' tag test is one
+    // compare-with-zero.
     Rw(&'a mut [u8]),
+    Ro(&'a [u8]),
 }
 
 impl<'a> Slot<'a> {
