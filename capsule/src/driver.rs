@@ -130,6 +130,8 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
     ) -> Self {
         // Container ids hold the slot index in 8 bits.
         const { assert!(N >= 1 && N <= 255, "1 to 255 containers per process") };
+        // Image and data lengths are kept as u16 in each container's record.
+        const { assert!(SLOT <= u16::MAX as usize, "at most 65535 bytes per slot") };
         let hooks = hooks.get(..MAX_HOOKS).unwrap_or(hooks);
         let context_len = context.len();
         FemtoContainers {
@@ -307,14 +309,16 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             stack.fill(0);
             *stack_owner = id;
         }
+        let data_off = slot.data_off();
         let crate::state::Slot {
             bytes,
             image_len,
-            data_off,
             data_len,
             entry,
             kv: kv_container,
             stats,
+            fault_kind,
+            fault_pc,
             ..
         } = slot;
         // Fuel left after the run (femto-vm writes it back on every exit):
@@ -322,12 +326,16 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         // counting: runs go through the untraced interpreter.
         let mut left = fuel;
         let result = (|| {
-            if *data_off > bytes.len() {
+            if data_off > bytes.len() {
                 return Err((fault::OTHER, 0));
             }
-            let (image_part, data_part) = bytes.split_at_mut(*data_off);
-            let image_bytes = image_part.get(..*image_len).ok_or((fault::OTHER, 0))?;
-            let data = data_part.get_mut(..*data_len).ok_or((fault::OTHER, 0))?;
+            let (image_part, data_part) = bytes.split_at_mut(data_off);
+            let image_bytes = image_part
+                .get(..*image_len as usize)
+                .ok_or((fault::OTHER, 0))?;
+            let data = data_part
+                .get_mut(..*data_len as usize)
+                .ok_or((fault::OTHER, 0))?;
             // The copy in the grant was verified at load and the process
             // cannot write it, so it is not verified again (and memory
             // safety never depends on the verifier anyway).
@@ -355,7 +363,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 kernel_data,
             };
             program
-                .run_metered(*entry, &mut memory, &mut helpers, &mut left)
+                .run_metered(*entry as usize, &mut memory, &mut helpers, &mut left)
                 .map_err(|e| abi::fault_of(&e))
         })();
         stats.runs = stats.runs.saturating_add(1);
@@ -363,9 +371,12 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         stats.total_fuel = stats.total_fuel.saturating_add(stats.last_fuel);
         match result {
             Ok(v) => stats.last_result = v,
-            Err(f) => {
+            Err((kind, pc)) => {
                 stats.faults = stats.faults.saturating_add(1);
-                stats.last_fault = f;
+                // Kinds are below 256 and a pc indexes a text of at most
+                // u16::MAX / 8 instructions (slot size checked in `new`).
+                *fault_kind = u8::try_from(kind).unwrap_or(u8::MAX);
+                *fault_pc = u16::try_from(pc).unwrap_or(u16::MAX);
             }
         }
         result
@@ -528,9 +539,15 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         let entry = image
             .function(b"main")
             .or_else(|| image.function_at(0).map(|f| f.pc))
-            .unwrap_or(0) as usize;
-        slot.image_len = len;
-        slot.data_off = len + pad;
+            .unwrap_or(0);
+        // All fit u16: len and data_len are at most SLOT (<= u16::MAX), an
+        // entry indexes the text, which is shorter.
+        let too_large = (ErrorCode::SIZE, load_error::TOO_LARGE, len as u32);
+        let image_len = u16::try_from(len).map_err(|_| too_large)?;
+        let data_len = u16::try_from(data_len).map_err(|_| too_large)?;
+        let entry = u16::try_from(entry).map_err(|_| too_large)?;
+        debug_assert_eq!(crate::state::data_offset(len), len + pad);
+        slot.image_len = image_len;
         slot.data_len = data_len;
         slot.entry = entry;
         Ok(())
@@ -543,8 +560,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         slot.generation = slot.generation.wrapping_add(1);
         slot.hooks = 0;
         slot.timer = Default::default();
-        slot.pending = None;
+        slot.pending = false;
+        slot.pending_fuel = 0;
         slot.stats = Default::default();
+        slot.fault_kind = 0;
+        slot.fault_pc = 0;
         slot.kv.clear();
         slot.sequence = sequence;
     }
@@ -601,7 +621,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             let idx = app
                 .lookup(replace)
                 .ok_or((ErrorCode::INVAL, load_error::NO_CONTAINER, 0))?;
-            if app.slots.get(idx).is_some_and(|s| s.pending.is_some()) {
+            if app.slots.get(idx).is_some_and(|s| s.pending) {
                 return Err((ErrorCode::BUSY, load_error::NO_CONTAINER, 0));
             }
             Some(idx)
@@ -668,7 +688,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             let same = app
                 .slots
                 .get(idx)
-                .and_then(|s| s.bytes.get(..s.image_len))
+                .and_then(|s| s.bytes.get(..s.image_len as usize))
                 .and_then(|b| Image::parse(b).ok())
                 .is_some_and(|img| img.name() == name);
             if !same {
@@ -741,7 +761,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             s.hooks = 0;
             s.image_len = 0;
             s.data_len = 0;
-            s.pending = None;
+            s.pending = false;
         }
         // The new code must not see the old one's stack leftovers.
         app.stack_owner = 0;
@@ -767,10 +787,10 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             let Some(slot) = app.slots.get_mut(idx) else {
                 return CommandReturn::failure(ErrorCode::INVAL);
             };
-            if slot.pending.is_some() {
+            if slot.pending {
                 return CommandReturn::failure(ErrorCode::BUSY);
             }
-            detached = slot.hooks;
+            detached = slot.hooks as u32;
             slot.used = false;
             slot.hooks = 0;
             slot.image_len = 0;
@@ -784,7 +804,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
     fn run_sync(&self, pid: ProcessId, id: usize, fuel: usize) -> CommandReturn {
         let fuel = self.fuel(fuel);
         self.with_container(pid, id, |app, idx, kernel_data| {
-            if app.slots.get(idx).is_some_and(|s| s.pending.is_some()) {
+            if app.slots.get(idx).is_some_and(|s| s.pending) {
                 return CommandReturn::failure(ErrorCode::BUSY);
             }
             match self.run_with_process_context(app, idx, kernel_data, fuel) {
@@ -802,9 +822,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         let fuel = self.fuel(fuel);
         let mut queued = false;
         let r = self.with_container(pid, id, |app, idx, _| match app.slots.get_mut(idx) {
-            Some(slot) if slot.pending.is_some() => CommandReturn::failure(ErrorCode::BUSY),
+            Some(slot) if slot.pending => CommandReturn::failure(ErrorCode::BUSY),
             Some(slot) => {
-                slot.pending = Some(fuel);
+                slot.pending = true;
+                // Fuel is at most `max_fuel` (a u32).
+                slot.pending_fuel = u32::try_from(fuel).unwrap_or(u32::MAX);
                 queued = true;
                 CommandReturn::success()
             }
@@ -899,15 +921,17 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             let s = &slot.stats;
             match field {
                 info::STATE => CommandReturn::success_u32_u32(
-                    if slot.pending.is_some() {
+                    if slot.pending {
                         abi::state::PENDING
                     } else {
                         abi::state::IDLE
                     },
-                    slot.hooks,
+                    slot.hooks as u32,
                 ),
                 info::LAST_RESULT => CommandReturn::success_u64(s.last_result),
-                info::LAST_FAULT => CommandReturn::success_u32_u32(s.last_fault.0, s.last_fault.1),
+                info::LAST_FAULT => {
+                    CommandReturn::success_u32_u32(slot.fault_kind as u32, slot.fault_pc as u32)
+                }
                 info::COUNTS => CommandReturn::success_u32_u32(s.runs, s.faults),
                 info::FUEL => CommandReturn::success_u32_u32(s.last_fuel, s.total_fuel),
                 info::SIZE => {
@@ -1136,9 +1160,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                     if !slot.used {
                         continue;
                     }
-                    let Some(fuel) = slot.pending.take() else {
+                    if !slot.pending {
                         continue;
-                    };
+                    }
+                    slot.pending = false;
+                    let fuel = slot.pending_fuel as u64;
                     let id = make_id(idx, slot.generation);
                     let r = match self.run_with_process_context(app, idx, kernel_data, fuel) {
                         Ok(r) => r,

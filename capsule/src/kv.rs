@@ -4,14 +4,25 @@
 use core::cell::Cell;
 
 /// A store with `E` entries, kept inline (in a grant or in the capsule).
+///
+/// Stored as parallel arrays (keys, little-endian values, in-use flags):
+/// 13 bytes per entry with 4-byte alignment, where `[Option<(u32, u64)>; E]`
+/// took 16 (it is part of every container's record, see
+/// [`crate::state::Slot`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Kv<const E: usize> {
-    entries: [Option<(u32, u64)>; E],
+    keys: [u32; E],
+    values: [[u8; 8]; E],
+    used: [bool; E],
 }
 
 impl<const E: usize> Default for Kv<E> {
     fn default() -> Self {
-        Kv { entries: [None; E] }
+        Kv {
+            keys: [0; E],
+            values: [[0; 8]; E],
+            used: [false; E],
+        }
     }
 }
 
@@ -25,34 +36,46 @@ pub enum KvError {
 }
 
 impl<const E: usize> Kv<E> {
+    /// Index of the entry holding `key`.
+    fn find(&self, key: u32) -> Option<usize> {
+        self.keys
+            .iter()
+            .zip(self.used.iter())
+            .position(|(k, u)| *u && *k == key)
+    }
+
     /// Stores `value` under `key` (replacing an existing value).
     pub fn store(&mut self, key: u32, value: u64) -> Result<(), KvError> {
-        if let Some(e) = self.entries.iter_mut().flatten().find(|(k, _)| *k == key) {
-            e.1 = value;
-            return Ok(());
-        }
-        match self.entries.iter_mut().find(|e| e.is_none()) {
-            Some(free) => {
-                *free = Some((key, value));
+        let index = match self.find(key) {
+            Some(i) => i,
+            None => self.used.iter().position(|u| !*u).ok_or(KvError::Full)?,
+        };
+        match (
+            self.keys.get_mut(index),
+            self.values.get_mut(index),
+            self.used.get_mut(index),
+        ) {
+            (Some(k), Some(v), Some(u)) => {
+                *k = key;
+                *v = value.to_le_bytes();
+                *u = true;
                 Ok(())
             }
-            None => Err(KvError::Full),
+            _ => Err(KvError::Full),
         }
     }
 
     /// The value under `key`.
     pub fn fetch(&self, key: u32) -> Result<u64, KvError> {
-        self.entries
-            .iter()
-            .flatten()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
+        self.find(key)
+            .and_then(|i| self.values.get(i))
+            .map(|v| u64::from_le_bytes(*v))
             .ok_or(KvError::Absent)
     }
 
     /// Removes every entry.
     pub fn clear(&mut self) {
-        self.entries = [None; E];
+        *self = Self::default();
     }
 }
 

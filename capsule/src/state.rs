@@ -30,17 +30,16 @@ pub struct TimerAttachment {
     pub count: u32,
 }
 
-/// Statistics of a container (command 7).
+/// Statistics of a container (command 7). The last fault is kept in the
+/// slot ([`Slot::fault_kind`], [`Slot::fault_pc`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
+    /// r0 of the last successful run.
+    pub last_result: u64,
     /// Runs since load (saturating).
     pub runs: u32,
     /// Faulted runs since load (saturating).
     pub faults: u32,
-    /// r0 of the last successful run.
-    pub last_result: u64,
-    /// Last fault `(kind, pc)`; kind 0 = none.
-    pub last_fault: (u32, u32),
     /// Fuel used by the last run (taken jumps + calls; a fault by fuel
     /// exhaustion used the whole budget).
     pub last_fuel: u32,
@@ -49,27 +48,38 @@ pub struct Stats {
 }
 
 /// One container slot.
+///
+/// Everything but `bytes` is the container's *record* (bookkeeping), kept
+/// small because it is paid per container: `size_of::<Slot<0>>()` is what
+/// `make size` reports as `size.container.record_bytes`. Lengths and
+/// offsets are `u16` (a slot holds at most `u16::MAX` bytes), fault
+/// locations `u16` (a pc indexes a text of at most `u16::MAX / 8`
+/// instructions), hook attachments a 16-bit mask ([`crate::hooks::MAX_HOOKS`]).
 pub struct Slot<const SLOT: usize> {
     /// Whether a container is loaded here.
     pub used: bool,
     /// Generation, bumped on every load, part of the container id.
     pub generation: u8,
+    /// An asynchronous run is pending (with [`Slot::pending_fuel`]).
+    pub pending: bool,
+    /// Kind of the last fault (`abi::fault`; 0 = none).
+    pub fault_kind: u8,
+    /// Instruction index of the last fault.
+    pub fault_pc: u16,
     /// Length of the verified image copy at `bytes[..image_len]`.
-    pub image_len: usize,
-    /// Offset of the data region in `bytes`.
-    pub data_off: usize,
-    /// Length of the data region.
-    pub data_len: usize,
+    pub image_len: u16,
+    /// Length of the data region, which starts at [`Slot::data_off`].
+    pub data_len: u16,
+    /// Bit mask of the hook *indices* this container is attached to.
+    pub hooks: u16,
     /// Entry point (instruction index).
-    pub entry: usize,
+    pub entry: u16,
     /// Image copy followed by the data region.
     pub bytes: [u8; SLOT],
-    /// Bit mask of the hook *indices* this container is attached to.
-    pub hooks: u32,
     /// Timer-hook attachment state.
     pub timer: TimerAttachment,
-    /// Fuel of a pending asynchronous run (`None`: none pending).
-    pub pending: Option<u64>,
+    /// Fuel of the pending asynchronous run.
+    pub pending_fuel: u32,
     /// Run statistics.
     pub stats: Stats,
     /// Container-scope key-value store.
@@ -79,19 +89,34 @@ pub struct Slot<const SLOT: usize> {
     pub sequence: u64,
 }
 
+/// Offset of the data region after an image of `image_len` bytes (8-byte
+/// aligned).
+pub fn data_offset(image_len: usize) -> usize {
+    image_len.saturating_add(7) & !7
+}
+
+impl<const SLOT: usize> Slot<SLOT> {
+    /// Offset of the data region in `bytes`.
+    pub fn data_off(&self) -> usize {
+        data_offset(self.image_len as usize)
+    }
+}
+
 impl<const SLOT: usize> Default for Slot<SLOT> {
     fn default() -> Self {
         Slot {
             used: false,
             generation: 0,
+            pending: false,
+            fault_kind: 0,
+            fault_pc: 0,
             image_len: 0,
-            data_off: 0,
             data_len: 0,
+            hooks: 0,
             entry: 0,
             bytes: [0; SLOT],
-            hooks: 0,
             timer: TimerAttachment::default(),
-            pending: None,
+            pending_fuel: 0,
             stats: Stats::default(),
             kv: Kv::default(),
             sequence: 0,
