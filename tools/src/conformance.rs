@@ -444,11 +444,34 @@ pub fn check_negative(text: &str) -> Outcome {
     }
 }
 
-/// The femto-vm glue: verify with the default configuration (every helper number allowed,
-/// `callx` allowed, 512-byte frames) except that out-of-range shift immediates are accepted
-/// and masked as RFC 9669 defines, map a stack of [`STACK_SIZE`] bytes per possible call
-/// frame and the read-write context, provide helper 5, run from slot 0.
+/// The femto-vm glue: each program runs twice, as written and translated (pre-decoded, as the
+/// capsule runs containers: `femto_vm::translate`), each on its own copy of the memory; the
+/// two runs must agree exactly (result or error, and memory), else the test fails. The
+/// translated run's outcome is the test's.
 fn vm_run(program: &[u8], mem: &mut [u8], fuel: u64) -> Result<u64, RunError> {
+    let mut plain_mem = mem.to_vec();
+    let plain = vm_run_once(program, &mut plain_mem, fuel, false);
+    let translated = vm_run_once(program, mem, fuel, true);
+    let same = match (&plain, &translated) {
+        (Ok(a), Ok(b)) => a == b,
+        (Err(RunError::Rejected(a)), Err(RunError::Rejected(b))) => a == b,
+        (Err(RunError::Fault(a)), Err(RunError::Fault(b))) => a == b,
+        _ => false,
+    };
+    if !same || plain_mem[..] != mem[..] {
+        return Err(RunError::Fault(format!(
+            "the translated program behaves differently: {translated:?} (memory {}), as written: {plain:?}",
+            if plain_mem[..] == mem[..] { "same" } else { "differs" }
+        )));
+    }
+    translated
+}
+
+/// One run: verify with the default configuration (every helper number allowed, `callx`
+/// allowed, 512-byte frames) except that out-of-range shift immediates are accepted and
+/// masked as RFC 9669 defines, translate if asked, map a stack of [`STACK_SIZE`] bytes per
+/// possible call frame and the read-write context, provide helper 5, run from slot 0.
+fn vm_run_once(program: &[u8], mem: &mut [u8], fuel: u64, translate: bool) -> Result<u64, RunError> {
     use femto_vm::helpers::{unknown, FnHelpers};
     use femto_vm::interpreter::MAX_CALL_FRAMES;
     use femto_vm::memory::Memory;
@@ -461,7 +484,13 @@ fn vm_run(program: &[u8], mem: &mut [u8], fuel: u64) -> Result<u64, RunError> {
         reject_out_of_range_shifts: false,
         ..VerifierConfig::default()
     };
-    let prog = Program::verify(program, &config).map_err(|e| RunError::Rejected(e.to_string()))?;
+    let mut text = program.to_vec();
+    let prog = if translate {
+        femto_vm::verify_translated(&mut text, &config)
+    } else {
+        Program::verify(program, &config)
+    }
+    .map_err(|e| RunError::Rejected(e.to_string()))?;
     let mut stack = vec![0u8; STACK_SIZE * MAX_CALL_FRAMES];
     let mut memory = Memory::new();
     memory.map_stack(&mut stack);

@@ -337,6 +337,19 @@ fn execute_loop<const TRACE: bool>(
                 }
             };
         }
+        // The second source register of a fused form (byte 2, see
+        // `crate::translate`).
+        macro_rules! src2 {
+            () => {
+                {
+                    #[cfg(target_pointer_width = "64")]
+                    let v = ((w >> 16) & 0x0f) as usize;
+                    #[cfg(not(target_pointer_width = "64"))]
+                    let v = (b[2] & 0x0f) as usize;
+                    v
+                }
+            };
+        }
         macro_rules! off {
             () => {
                 {
@@ -484,7 +497,7 @@ fn execute_loop<const TRACE: bool>(
             XOP_MOV_ADD_REG => {
                 // dst = src + src2 (the translation wrote src2 = src where
                 // the add read dst, i.e. the moved value).
-                let v = regs[src!()].wrapping_add(regs[(b[2] & 0x0f) as usize]);
+                let v = regs[src!()].wrapping_add(regs[src2!()]);
                 regs[dst!()] = v;
                 pc = pc.wrapping_add(1);
             }

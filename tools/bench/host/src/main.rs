@@ -162,8 +162,11 @@ fn run_case(case: &Case) -> Result<Row, String> {
         helpers: AllowList::Ids(&[]),
         ..VerifierConfig::default()
     };
-    let program =
-        verify(case.program, &cfg).map_err(|e| format!("{}: femto-vm verify: {e}", case.name))?;
+    // Loaded as the capsule loads containers: verified and translated
+    // (pre-decoded) in place, see `femto_vm::translate`.
+    let mut text = case.program.to_vec();
+    let program = femto_vm::verify_translated(&mut text, &cfg)
+        .map_err(|e| format!("{}: femto-vm verify: {e}", case.name))?;
     let mut stack = vec![0u8; 512];
     let mut ctx = case.femto_ctx.clone();
     let template = case.femto_ctx.clone();
