@@ -21,7 +21,7 @@ use crate::hooks::{
     MAX_HOOK_CONTEXT, TIMER_ID,
 };
 use crate::kv::{KvError, SharedKv};
-use crate::state::{make_id, ProcessState, Slot};
+use crate::state::{make_id, ProcessState, RunLayout, Slot};
 use crate::update::{SequenceError, SequenceTable, UpdatePolicy};
 
 /// Entries of the global key-value store.
@@ -312,9 +312,8 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         let data_off = slot.data_off();
         let crate::state::Slot {
             bytes,
-            image_len,
             data_len,
-            entry,
+            layout,
             kv: kv_container,
             stats,
             fault_kind,
@@ -330,18 +329,16 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 return Err((fault::OTHER, 0));
             }
             let (image_part, data_part) = bytes.split_at_mut(data_off);
-            let image_bytes = image_part
-                .get(..*image_len as usize)
-                .ok_or((fault::OTHER, 0))?;
+            let image_bytes: &[u8] = image_part;
             let data = data_part
                 .get_mut(..*data_len as usize)
                 .ok_or((fault::OTHER, 0))?;
-            // The copy in the grant was verified at load and the process
-            // cannot write it, so it is not verified again (and memory
-            // safety never depends on the verifier anyway).
-            let image = Image::parse(image_bytes).map_err(|_| (fault::OTHER, 0))?;
-            let config = image.verifier_config();
-            let program = Program::assume_verified(image.text(), &config);
+            // The copy in the grant was parsed and verified at load and the
+            // process cannot write it, so it is neither parsed nor verified
+            // again: the parts come from the layout recorded at load (and
+            // memory safety never depends on the verifier anyway).
+            let (text, rodata, config) = layout.parts(image_bytes).ok_or((fault::OTHER, 0))?;
+            let program = Program::assume_verified(text, &config);
             let mut memory = Memory::new();
             memory.map_stack(&mut stack[..]);
             match ctx {
@@ -354,7 +351,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 }
             }
             memory.map_data(data);
-            memory.map_rodata(image.rodata());
+            memory.map_rodata(rodata);
             let mut helpers = KernelHelpers {
                 services: self,
                 id,
@@ -363,7 +360,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 kernel_data,
             };
             program
-                .run_metered(*entry as usize, &mut memory, &mut helpers, &mut left)
+                .run_metered(layout.entry as usize, &mut memory, &mut helpers, &mut left)
                 .map_err(|e| abi::fault_of(&e))
         })();
         stats.runs = stats.runs.saturating_add(1);
@@ -546,10 +543,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         let image_len = u16::try_from(len).map_err(|_| too_large)?;
         let data_len = u16::try_from(data_len).map_err(|_| too_large)?;
         let entry = u16::try_from(entry).map_err(|_| too_large)?;
+        let layout = RunLayout::of(&image, entry).ok_or(too_large)?;
         debug_assert_eq!(crate::state::data_offset(len), len + pad);
         slot.image_len = image_len;
         slot.data_len = data_len;
-        slot.entry = entry;
+        slot.layout = layout;
         Ok(())
     }
 

@@ -12,6 +12,8 @@
 //! account all of it to the process. The whole grant is freed by the kernel
 //! when the process exits, faults or restarts.
 
+use femto_vm::{AllowList, Image, VerifierConfig};
+
 use crate::kv::Kv;
 
 /// Entries of the per-container key-value store.
@@ -47,6 +49,103 @@ pub struct Stats {
     pub total_fuel: u32,
 }
 
+/// Where a run finds the parts of the verified image copy: byte ranges in
+/// [`Slot::bytes`] and the settings the program was verified with, recorded
+/// at load from the parsed image so that a run does not parse the image
+/// again. Offsets and lengths fit `u16` because a slot holds at most
+/// `u16::MAX` bytes (checked when the capsule is created).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunLayout {
+    /// Offset of the text.
+    pub text_off: u16,
+    /// Length of the text in bytes.
+    pub text_len: u16,
+    /// Offset of the read-only data.
+    pub rodata_off: u16,
+    /// Length of the read-only data.
+    pub rodata_len: u16,
+    /// Offset of the helper allow-list (little-endian `u32`s).
+    pub helpers_off: u16,
+    /// Length of the helper allow-list in bytes.
+    pub helpers_len: u16,
+    /// Entry point (instruction index).
+    pub entry: u16,
+    /// Any helper may be called (`Image::helpers` is `AllowList::All`:
+    /// rBPF images); otherwise the allow-list above.
+    pub helpers_any: bool,
+    /// The rBPF pseudo-opcodes are enabled (rBPF images).
+    pub rbf: bool,
+    /// Stack bytes per call frame (the image's stack size).
+    pub frame_size: u32,
+}
+
+impl RunLayout {
+    /// What a run needs from a parsed image, as offsets into
+    /// `image.bytes()`: text, rodata and helper allow-list ranges, the
+    /// verifier settings of [`Image::verifier_config`], and `entry`. `None`
+    /// if a part is not inside the image bytes or does not fit `u16`.
+    pub fn of(image: &Image<'_>, entry: u16) -> Option<RunLayout> {
+        let base = image.bytes();
+        // (offset, length) of a part of `base`; empty parts are (0, 0).
+        let range = |part: &[u8]| -> Option<(u16, u16)> {
+            if part.is_empty() {
+                return Some((0, 0));
+            }
+            let off = (part.as_ptr() as usize).checked_sub(base.as_ptr() as usize)?;
+            if off.checked_add(part.len())? > base.len() {
+                return None;
+            }
+            Some((u16::try_from(off).ok()?, u16::try_from(part.len()).ok()?))
+        };
+        let config = image.verifier_config();
+        let (text_off, text_len) = range(image.text())?;
+        let (rodata_off, rodata_len) = range(image.rodata())?;
+        let (helpers_any, (helpers_off, helpers_len)) = match config.helpers {
+            AllowList::All => (true, (0, 0)),
+            AllowList::LeBytes(list) => (false, range(list)?),
+            // Not produced by `Image::parse`.
+            AllowList::Ids(_) => return None,
+        };
+        Some(RunLayout {
+            text_off,
+            text_len,
+            rodata_off,
+            rodata_len,
+            helpers_off,
+            helpers_len,
+            entry,
+            helpers_any,
+            rbf: config.rbf_pseudo_opcodes,
+            frame_size: config.stack_frame_size,
+        })
+    }
+
+    /// Text, rodata and the verifier settings (for
+    /// `Program::assume_verified`) of the image whose bytes are `image`
+    /// (at least the image; bytes after it are ignored), without parsing
+    /// it. `None` if a recorded range is outside `image`.
+    pub fn parts<'a>(&self, image: &'a [u8]) -> Option<(&'a [u8], &'a [u8], VerifierConfig<'a>)> {
+        let part = |off: u16, len: u16| {
+            let off = off as usize;
+            image.get(off..off.checked_add(len as usize)?)
+        };
+        let text = part(self.text_off, self.text_len)?;
+        let rodata = part(self.rodata_off, self.rodata_len)?;
+        let helpers = if self.helpers_any {
+            AllowList::All
+        } else {
+            AllowList::LeBytes(part(self.helpers_off, self.helpers_len)?)
+        };
+        let config = VerifierConfig {
+            helpers,
+            rbf_pseudo_opcodes: self.rbf,
+            stack_frame_size: self.frame_size,
+            ..VerifierConfig::default()
+        };
+        Some((text, rodata, config))
+    }
+}
+
 /// One container slot.
 ///
 /// Everything but `bytes` is the container's *record* (bookkeeping), kept
@@ -72,8 +171,8 @@ pub struct Slot<const SLOT: usize> {
     pub data_len: u16,
     /// Bit mask of the hook *indices* this container is attached to.
     pub hooks: u16,
-    /// Entry point (instruction index).
-    pub entry: u16,
+    /// Where the run finds text, rodata and allow-list; entry and frame size.
+    pub layout: RunLayout,
     /// Image copy followed by the data region.
     pub bytes: [u8; SLOT],
     /// Timer-hook attachment state.
@@ -113,7 +212,7 @@ impl<const SLOT: usize> Default for Slot<SLOT> {
             image_len: 0,
             data_len: 0,
             hooks: 0,
-            entry: 0,
+            layout: RunLayout::default(),
             bytes: [0; SLOT],
             timer: TimerAttachment::default(),
             pending_fuel: 0,
@@ -196,6 +295,59 @@ mod tests {
         for bad in [0usize, 0x100, 0xFF00, 0x10000, usize::MAX] {
             assert_eq!(split_id(bad), None, "{bad:#x}");
         }
+    }
+
+    /// The recorded layout gives back exactly the parsed image's parts and
+    /// verifier settings; ranges outside the bytes give `None`.
+    #[test]
+    fn run_layout_round_trips_the_parsed_image() {
+        use femto_vm::image::{Function, ImageSpec};
+        let exit = femto_vm::isa::Insn::new(0x95, 0, 0, 0, 0).encode();
+        let text: Vec<u8> = [exit, exit, exit].concat();
+        let functions = [Function {
+            name: b"main",
+            pc: 2,
+        }];
+        let spec = ImageSpec {
+            name: b"layout",
+            app_version: 1,
+            flags: 0,
+            stack_size: 128,
+            text: &text,
+            rodata: b"0123456789",
+            data: &[1, 2, 3],
+            bss_len: 5,
+            functions: &functions,
+            helpers: &[7, 9, 11],
+            signature_len: 0,
+        };
+        let mut bytes = vec![0u8; spec.encoded_len().unwrap()];
+        spec.encode(&mut bytes).unwrap();
+        let image = Image::parse(&bytes).unwrap();
+        let layout = RunLayout::of(&image, 2).unwrap();
+        assert_eq!(layout.entry, 2);
+        assert_eq!(
+            (layout.frame_size, layout.rbf, layout.helpers_any),
+            (128, false, false)
+        );
+        // Bytes after the image (the data region) do not matter.
+        let mut slot = bytes.clone();
+        slot.extend_from_slice(&[0xEE; 16]);
+        let (t, r, config) = layout.parts(&slot).unwrap();
+        assert_eq!(t, image.text());
+        assert_eq!(r, image.rodata());
+        let expected = image.verifier_config();
+        assert_eq!(config.stack_frame_size, expected.stack_frame_size);
+        assert_eq!(config.rbf_pseudo_opcodes, expected.rbf_pseudo_opcodes);
+        for id in 0..16 {
+            assert_eq!(
+                config.helpers.contains(id),
+                expected.helpers.contains(id),
+                "{id}"
+            );
+        }
+        // A truncated copy cannot yield the parts.
+        assert!(layout.parts(&bytes[..layout.rodata_off as usize]).is_none());
     }
 
     #[test]

@@ -274,3 +274,114 @@ fn async_run_with_too_large_context_reports_fault_kind_8() {
     assert_eq!(fx.upcalls(0), vec![(2, (id, 8, 0))]);
     assert_eq!(pair_of(fx.cmd(0, 7, id, 3)), (0, 0), "nothing ran");
 }
+
+/// A run finds every part of the image where the load recorded it (the
+/// image is not parsed again): a native image whose entry is not at pc 0,
+/// with rodata, an allow-listed helper, data and a non-default stack frame.
+#[test]
+fn run_uses_the_layout_recorded_at_load_native() {
+    use femto_vm::image::{Function, ImageSpec};
+    let _g = lock();
+    let fx = setup(1);
+    // pc 0: `r0 = 7; exit` (not the entry). main at pc 2:
+    // r6 = rodata word + data word; r0 = fc_now_ms(); store r6 at r10-8 and
+    // reload it (stack); return r6.
+    let text = text(&[
+        mov_imm(0, 7),
+        exit(),
+        lddw(1, 0x4_0000_0000)[0],
+        lddw(1, 0x4_0000_0000)[1],
+        ldxw(6, 1, 0),
+        lddw(2, 0x3_0000_0000)[0],
+        lddw(2, 0x3_0000_0000)[1],
+        ldxw(3, 2, 0),
+        add_reg(6, 3),
+        call(0x20),
+        stxdw(10, 6, -8),
+        ldxdw(0, 10, -8),
+        exit(),
+    ]);
+    let functions = [
+        Function {
+            name: b"other",
+            pc: 0,
+        },
+        Function {
+            name: b"main",
+            pc: 2,
+        },
+    ];
+    let spec = ImageSpec {
+        name: b"layout",
+        app_version: 1,
+        flags: 0,
+        stack_size: 64,
+        text: &text,
+        rodata: &1000u32.to_le_bytes(),
+        data: &234u32.to_le_bytes(),
+        bss_len: 4,
+        functions: &functions,
+        helpers: &[0x02, 0x20, 0x03],
+        signature_len: 0,
+    };
+    let mut image = vec![0u8; spec.encoded_len().unwrap()];
+    spec.encode(&mut image).unwrap();
+    let id = fx.load_ok(0, &image);
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(u64_of(r), 1234);
+}
+
+/// The same for RIOT's rBPF format: no allow-list (any helper), rodata and
+/// data reached through the LDDWR / LDDWD pseudo-instructions, entry from
+/// the symbol table.
+#[test]
+fn run_uses_the_layout_recorded_at_load_rbf() {
+    let _g = lock();
+    let fx = setup(1);
+    let pseudo = |op: u8, dst: u8, imm: i32| -> [I; 2] {
+        [
+            femto_vm::isa::Insn::new(op, dst, 0, 0, imm).encode(),
+            femto_vm::isa::Insn::new(0, 0, 0, 0, 0).encode(),
+        ]
+    };
+    let lddwr = pseudo(0xd8, 1, 8);
+    let lddwd = pseudo(0xb8, 2, 0);
+    let text = text(&[
+        exit(),
+        call(0x20),
+        lddwr[0],
+        lddwr[1],
+        ldxw(0, 1, 0),
+        lddwd[0],
+        lddwd[1],
+        ldxw(3, 2, 0),
+        add_reg(0, 3),
+        exit(),
+    ]);
+    // rodata: "main\0" padded to 8, then the word 1000.
+    let mut rodata = b"main\0\0\0\0".to_vec();
+    rodata.extend_from_slice(&1000u32.to_le_bytes());
+    let data = 234u32.to_le_bytes();
+    let mut image = Vec::new();
+    for v in [
+        0x7242_5046u32, // "rBPF"
+        1,
+        0,
+        data.len() as u32,
+        rodata.len() as u32,
+        text.len() as u32,
+        1,
+    ] {
+        image.extend_from_slice(&v.to_le_bytes());
+    }
+    image.extend_from_slice(&data);
+    image.extend_from_slice(&rodata);
+    image.extend_from_slice(&text);
+    // Symbol: name at rodata offset 0, flags 0, location pc 1 (byte 8).
+    for v in [0u16, 0, 8] {
+        image.extend_from_slice(&v.to_le_bytes());
+    }
+    let id = fx.load_ok(0, &image);
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(u64_of(r), 1234);
+}

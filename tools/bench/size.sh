@@ -46,7 +46,7 @@ run_stack=$(get stack load_and_run)
 slot=$(get sizeof Slot0); proc=$(get sizeof ProcessState000)
 stack=512
 # RAM of one loaded container beyond its image and data bytes: the capsule's
-# per-container record (Slot<0>, which holds the VM entry, hook, statistics
+# per-container record (Slot<0>, which holds the run layout, hook, statistics
 # and key-value state) plus the 512-byte stack it runs on (one per process;
 # counted whole, as for a process with a single container).
 container=$((stack + slot))

@@ -71,10 +71,18 @@ fn per_op(s: &mut Sections, name: &str, text: &'static [u8]) -> bool {
     // translated in place (`femto_vm::translate`); "verify" measures both.
     let mut buf = [0u8; TEXT_BUF];
     let Some(copy) = buf.get_mut(..text.len()) else {
-        return report_error(name, "copy", Error::ImageTooShort { needed: text.len(), actual: TEXT_BUF });
+        return report_error(
+            name,
+            "copy",
+            Error::ImageTooShort {
+                needed: text.len(),
+                actual: TEXT_BUF,
+            },
+        );
     };
     copy.copy_from_slice(text);
-    let program = match s.measure_named("verify", name, || femto_vm::verify_translated(copy, &cfg)) {
+    let program = match s.measure_named("verify", name, || femto_vm::verify_translated(copy, &cfg))
+    {
         Ok(p) => p,
         Err(e) => return report_error(name, "verify", e),
     };
@@ -132,14 +140,22 @@ fn fletcher32(s: &mut Sections) -> bool {
     };
     let mut buf = [0u8; TEXT_BUF];
     let Some(copy) = buf.get_mut(..text.len()) else {
-        return report_error("fletcher32", "copy", Error::ImageTooShort { needed: text.len(), actual: TEXT_BUF });
+        return report_error(
+            "fletcher32",
+            "copy",
+            Error::ImageTooShort {
+                needed: text.len(),
+                actual: TEXT_BUF,
+            },
+        );
     };
     copy.copy_from_slice(text);
-    let program: Program<'_> =
-        match s.measure("verify.fletcher32", || femto_vm::verify_translated(copy, &cfg)) {
-            Ok(p) => p,
-            Err(e) => return report_error("fletcher32", "verify", e),
-        };
+    let program: Program<'_> = match s.measure("verify.fletcher32", || {
+        femto_vm::verify_translated(copy, &cfg)
+    }) {
+        Ok(p) => p,
+        Err(e) => return report_error("fletcher32", "verify", e),
+    };
     print_kv("slots", "fletcher32", program.len() as u64);
 
     // Context { u64 data address; u32 words; u32 pad }, the data in a
@@ -169,7 +185,13 @@ fn fletcher32(s: &mut Sections) -> bool {
         plain.run(0, &mut memory, &mut BenchHelpers, FUEL)
     });
     match result {
-        Ok(v) => ok &= check("fletcher32.vm_untranslated", v, u64::from(programs::FLETCHER32_EXPECTED)),
+        Ok(v) => {
+            ok &= check(
+                "fletcher32.vm_untranslated",
+                v,
+                u64::from(programs::FLETCHER32_EXPECTED),
+            )
+        }
         Err(e) => return report_error("fletcher32", "untranslated run", e),
     }
     let mut counter = InsnCounter::default();
@@ -205,41 +227,59 @@ fn fletcher32(s: &mut Sections) -> bool {
 }
 
 /// One run of a trivial container (`r0 = 0; exit`) the way the capsule runs
-/// a container on a hook: parse the verified image copy, rebuild the
-/// program without re-verifying, map stack, read-only 16-byte context, data
-/// and rodata, run metered (fuel used reported). This is the VM's share of
-/// firing a hook with one trivial container (the capsule's grant lookup and
-/// bookkeeping are not included; see [`hook_fire`] for the whole path).
+/// a container on a hook: at load (not measured) the image is parsed and
+/// verified once and its run layout recorded
+/// (`capsules_femto::state::RunLayout::of`); the measured run takes text,
+/// rodata and verifier settings from that layout without parsing
+/// (`RunLayout::parts`), rebuilds the program without re-verifying, maps
+/// stack, read-only 16-byte context, data and rodata, and runs metered (fuel
+/// used reported). This is the VM's share of firing a hook with one trivial
+/// container (the capsule's grant lookup and bookkeeping are not included;
+/// see [`hook_fire`] for the whole path).
 fn container_run(s: &mut Sections) -> bool {
+    use capsules_femto::state::RunLayout;
     let mut buf = [0u8; 256];
     let len = match trivial_image(&mut buf) {
         Ok(n) => n,
         Err(e) => return report_error("container", "encode", e),
     };
     let image_bytes: &[u8] = black_box(&buf[..len]);
-    // Load time (not measured here): parse and verify once.
-    if let Err(e) = femto_vm::Image::parse(image_bytes).and_then(|i| i.verify()) {
-        return report_error("container", "load", e);
-    }
+    // Load time (not measured here): parse and verify once, record the
+    // layout.
+    let layout = match femto_vm::Image::parse(image_bytes)
+        .and_then(|i| i.verify().map(|_| i))
+        .map(|i| (RunLayout::of(&i, i.function(b"main").unwrap_or(0) as u16)))
+    {
+        Ok(Some(l)) => black_box(l),
+        Ok(None) => return fail_msg("container: no run layout"),
+        Err(e) => return report_error("container", "load", e),
+    };
     let mut stack = [0u8; STACK];
     let ctx = [0u8; 16];
     let mut data = [0u8; 0];
-    let result = s.measure("run.container.trivial", || -> Result<u64, Error> {
-        let image = femto_vm::Image::parse(image_bytes)?;
-        let config = image.verifier_config();
-        let program = Program::assume_verified(image.text(), &config);
-        let entry = image.function(b"main").unwrap_or(0) as usize;
+    // `None`: a recorded range lies outside the image (the capsule reports
+    // that as a fault of kind OTHER).
+    let result = s.measure("run.container.trivial", || -> Option<Result<u64, Error>> {
+        let (text, rodata, config) = layout.parts(image_bytes)?;
+        let program = Program::assume_verified(text, &config);
         let mut memory = Memory::new();
         memory.map_stack(&mut stack);
         memory.map_context_ro(&ctx);
         memory.map_data(&mut data);
-        memory.map_rodata(image.rodata());
+        memory.map_rodata(rodata);
         let mut fuel = FUEL;
-        femto_vm::run_metered(&program, entry, &mut memory, &mut BenchHelpers, &mut fuel)
+        Some(femto_vm::run_metered(
+            &program,
+            layout.entry as usize,
+            &mut memory,
+            &mut BenchHelpers,
+            &mut fuel,
+        ))
     });
     match result {
-        Ok(v) => check("container.trivial", v, 0),
-        Err(e) => report_error("container", "run", e),
+        Some(Ok(v)) => check("container.trivial", v, 0),
+        Some(Err(e)) => report_error("container", "run", e),
+        None => fail_msg("container: recorded layout outside the image"),
     }
 }
 
