@@ -20,6 +20,7 @@ PER_OP = [
     ("ldxdw", "ldxdw (stack)", 42, 24),
     ("stxdw", "stxdw (stack)", 41, 24),
     ("jeq_taken", "jeq imm, taken", 31, 24),
+    ("jeq32_taken", "jeq32 imm, taken", None, None),
     ("ja", "ja", 16, 14),
     ("call", "call helper", None, None),
     ("div64", "div64 reg", 70, None),

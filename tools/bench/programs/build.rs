@@ -31,6 +31,7 @@ const LDXDW: u8 = 0x79;
 const STXDW: u8 = 0x7b;
 const JA: u8 = 0x05;
 const JEQ_IMM: u8 = 0x15;
+const JEQ32_IMM: u8 = 0x16;
 const JNE_IMM: u8 = 0x55;
 const CALL: u8 = 0x85;
 const EXIT: u8 = 0x95;
@@ -144,13 +145,14 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=CLANG");
 
-    let per_op: [(&str, Option<[u8; 8]>); 9] = [
+    let per_op: [(&str, Option<[u8; 8]>); 10] = [
         ("baseline", None),
         ("add_imm", Some(insn(ADD64_IMM, 0, 0, 0, 1))),
         ("add_reg", Some(insn(ADD64_REG, 0, 1, 0, 0))),
         ("ldxdw", Some(insn(LDXDW, 2, 10, -8, 0))),
         ("stxdw", Some(insn(STXDW, 10, 1, -8, 0))),
         ("jeq_taken", Some(insn(JEQ_IMM, 1, 0, 0, 1))),
+        ("jeq32_taken", Some(insn(JEQ32_IMM, 1, 0, 0, 1))),
         ("ja", Some(insn(JA, 0, 0, 0, 0))),
         ("call", Some(insn(CALL, 0, 0, 0, BENCH_HELPER))),
         ("div64", Some(insn(DIV64_REG, 0, 1, 0, 0))),

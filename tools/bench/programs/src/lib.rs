@@ -47,6 +47,10 @@ program!(
     /// [`OPS`] × `jeq r1, 1, +0` (always taken, to the next instruction).
     JEQ_TAKEN, "jeq_taken.bin");
 program!(
+    /// [`OPS`] × `jeq w1, 1, +0` (JMP32 class, always taken; what clang
+    /// emits for 32-bit compares with `-mcpu=v3`).
+    JEQ32_TAKEN, "jeq32_taken.bin");
+program!(
     /// [`OPS`] × `ja +0`.
     JA, "ja.bin");
 program!(
@@ -69,7 +73,7 @@ program!(
     BUBBLE_SORT, "bubble_sort.bin");
 
 /// The per-instruction programs, in report order.
-pub const PER_OP: [PerOp; 8] = [
+pub const PER_OP: [PerOp; 9] = [
     PerOp {
         name: "add_imm",
         insn: "add r0, 1",
@@ -94,6 +98,11 @@ pub const PER_OP: [PerOp; 8] = [
         name: "jeq_taken",
         insn: "jeq r1, 1, +0",
         program: JEQ_TAKEN,
+    },
+    PerOp {
+        name: "jeq32_taken",
+        insn: "jeq w1, 1, +0",
+        program: JEQ32_TAKEN,
     },
     PerOp {
         name: "ja",
