@@ -385,3 +385,40 @@ fn run_uses_the_layout_recorded_at_load_rbf() {
     let (r, _) = fx.run(0, id, &[], 0);
     assert_eq!(u64_of(r), 1234);
 }
+
+/// Containers are pre-decoded at load (femto-vm's translation: stack
+/// accesses through r10, fused `mov; add`, the zero-extension idiom, small
+/// shifts); results, fault kinds and pcs, and fuel are those of the program
+/// as written.
+#[test]
+fn translated_forms_behave_as_written() {
+    let _g = lock();
+    let fx = setup(1);
+    let lsh = |dst: u8, imm: i32| femto_vm::isa::Insn::new(0x67, dst, 0, 0, imm).encode();
+    let rsh = |dst: u8, imm: i32| femto_vm::isa::Insn::new(0x77, dst, 0, 0, imm).encode();
+    let ok = Img::new(&[
+        mov_imm(6, -1),   // r6 = 0xffff_ffff_ffff_ffff
+        stxdw(10, 6, -8), // [r10 - 8] = r6      (stack store)
+        mov_reg(1, 10),   // r1 = r10 - 8        (fused mov; add)
+        add_imm(1, -8),
+        ldxdw(2, 1, 0), // r2 = [r1]
+        mov_reg(0, 2),  // r0 = r2 as u32      (mov; lsh 32; rsh 32)
+        lsh(0, 32),
+        rsh(0, 32),
+        lsh(0, 4),       // r0 <<= 4            (small shift)
+        ldxw(3, 10, -8), // r3 = [r10 - 8] as u32 (stack load)
+        add_reg(0, 3),   // r0 = 0xf_ffff_fff0 + 0xffff_ffff
+        exit(),
+    ])
+    .build();
+    let id = fx.load_ok(0, &ok);
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(u64_of(r), 0xf_ffff_fff0 + 0xffff_ffff);
+    // A stack load above the stack's top faults at its own pc.
+    let bad = Img::new(&[mov_imm(0, 1), ja(0), ldxdw(0, 10, 8), exit()]).build();
+    let id = fx.load_ok(0, &bad);
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(err_of(r), ErrorCode::FAIL);
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 2)), (2, 2), "memory fault at pc 2");
+    assert_eq!(pair_of(fx.cmd(0, 7, id, 4)), (1, 1), "fuel: one taken jump");
+}
