@@ -15,7 +15,11 @@
 //!    instructions) runs the pre-flight [`verifier`], which checks every
 //!    instruction once so that the interpreter never re-checks opcodes,
 //!    registers or jump targets. [`Image::init_data`] fills the container's
-//!    data region.
+//!    data region. A host that keeps the program in RAM then **translates**
+//!    it in place ([`translate_image`], or [`verify_translated`] for raw
+//!    instructions, see [`translate`]): a few common instructions and
+//!    instruction pairs get internal opcodes with shorter paths. A
+//!    translated program behaves exactly like the original.
 //! 2. **Run** (per event): the host maps caller-owned buffers into a
 //!    [`Memory`] (stack, context read-only or read-write, data, rodata, extra
 //!    regions) and calls [`Program::run`] with its [`Helpers`] and a fuel
@@ -38,11 +42,15 @@
 //!
 //! ## Performance notes
 //!
-//! The interpreter is a `match` on the opcode byte over the raw instruction
-//! bytes (no pre-decoding, so the text can stay in flash). Every byte value
-//! has an arm, so the dispatch table needs no range check; each arm decodes
-//! only the fields it uses; the core loop is not generic, so it is compiled
-//! with femto-vm's optimisation level even inside a kernel built for size.
+//! The interpreter is a `match` on the opcode byte over the instruction
+//! bytes. The text can run as written (even from flash) or translated (see
+//! [`translate`]: the stack addressed directly through r10, clang's
+//! zero-extension and three-address idioms fused, ...), which only rewrites
+//! opcode bytes and unused operand bytes, so the program keeps its size.
+//! Every byte value has an arm, so the dispatch table needs no range check;
+//! each arm decodes only the fields it uses; the core loop is not generic,
+//! so it is compiled with femto-vm's optimisation level even inside a kernel
+//! built for size. `doc/performance.md` has the measurements.
 //!
 //! ```
 //! use femto_vm::{isa::Insn, memory::Memory, helpers::NoHelpers, verifier::{verify, VerifierConfig}};
