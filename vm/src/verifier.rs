@@ -160,8 +160,7 @@ pub fn verify<'a>(text: &'a [u8], config: &VerifierConfig<'a>) -> Result<Program
         pc += check_insn(text, n, pc, config)?;
     }
     // The last instruction must not fall through the end of the program.
-    let opcode = text[last * isa::INSN_SIZE];
-    if !matches!(opcode, isa::OP_EXIT | isa::OP_JA | isa::OP_JA32) {
+    if !matches!(opcode_at(text, last), isa::OP_EXIT | isa::OP_JA | isa::OP_JA32) {
         return Err(Error::FallThroughEnd { pc: last as u32 });
     }
     Ok(Program::assume_verified(text, config))
@@ -172,9 +171,224 @@ fn opcode_at(text: &[u8], pc: usize) -> u8 {
     isa::slot(text, pc).map_or(0, |s| s[0])
 }
 
+/// Whether `opcode` is an instruction of RFC 9669 that the VM implements,
+/// not counting the two that depend on the configuration (`callx`, and
+/// rBPF's LDDWD / LDDWR). Only evaluated at compile time, into [`KNOWN`].
+const fn is_known(opcode: u8) -> bool {
+    use isa::*;
+    let x = opcode & SRC_X != 0;
+    let code = opcode & 0xf0;
+    match class(opcode) {
+        CLASS_ALU | CLASS_ALU64 => match code {
+            // neg has no register form; a 64-bit byte swap has no "to BE" form.
+            ALU_NEG => !x,
+            ALU_END => !(x && class(opcode) == CLASS_ALU64),
+            0xe0 | 0xf0 => false,
+            _ => true,
+        },
+        CLASS_JMP | CLASS_JMP32 => match code {
+            JMP_JA => !x,
+            // call imm (callx is decided by the configuration); JMP32 has no call or exit.
+            JMP_CALL => class(opcode) == CLASS_JMP && !x,
+            JMP_EXIT => class(opcode) == CLASS_JMP && !x,
+            0xe0 | 0xf0 => false,
+            _ => true,
+        },
+        CLASS_LD => opcode == OP_LDDW,
+        CLASS_LDX => match opcode & 0xe0 {
+            MODE_MEM => true,
+            MODE_MEMSX => opcode & 0x18 != SIZE_DW,
+            _ => false,
+        },
+        CLASS_ST => opcode & 0xe0 == MODE_MEM,
+        // CLASS_STX
+        _ => match opcode & 0xe0 {
+            MODE_MEM => true,
+            MODE_ATOMIC => opcode & 0x18 == SIZE_W || opcode & 0x18 == SIZE_DW,
+            _ => false,
+        },
+    }
+}
+
+/// [`is_known`] as a 256-bit map (bit `op % 32` of word `op / 32`).
+const KNOWN: [u32; 8] = {
+    let mut map = [0u32; 8];
+    let mut op = 0usize;
+    while op < 256 {
+        if is_known(op as u8) {
+            map[op / 32] |= 1 << (op % 32);
+        }
+        op += 1;
+    }
+    map
+};
+
+/// Fields of an instruction, as bits of a mask of fields that must be 0.
+const F_DST: u8 = 1;
+const F_SRC: u8 = 2;
+const F_OFF: u8 = 4;
+const F_IMM: u8 = 8;
+
+/// A check on the immediate, made after the reserved fields.
+#[derive(Clone, Copy)]
+enum ImmRule {
+    /// Any value.
+    Any,
+    /// A shift amount: `0..32` or `0..64` (when rejecting out-of-range shifts).
+    Shift(i32),
+    /// A byte-swap width: 16, 32 or 64.
+    Width,
+    /// An atomic operation.
+    Atomic,
+}
+
+/// What is checked last.
+#[derive(Clone, Copy)]
+enum Then {
+    /// Nothing.
+    Done,
+    /// The second slot of a wide load.
+    Wide,
+    /// The jump or call target `pc + 1 + delta`.
+    Target(i32),
+    /// The helper number against the allow-list.
+    Helper,
+}
+
+/// Checks the instruction at `pc`; returns its size in slots (1 or 2).
+///
+/// The checks, in this order: registers above 10, the opcode, the fields the
+/// instruction does not use (must be 0, or one of the values it defines),
+/// the immediate's value, a written r10, then the second slot of a wide
+/// load, the jump or call target, or the helper number.
+fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> Result<usize, Error> {
+    use isa::*;
+    let Some(&[opcode, regs, o0, o1, i0, i1, i2, i3]) = slot(text, pc) else {
+        return Err(Error::EmptyProgram);
+    };
+    let (dst, src) = (regs & 0x0f, regs >> 4);
+    let offset = i16::from_le_bytes([o0, o1]);
+    let imm = i32::from_le_bytes([i0, i1, i2, i3]);
+    let pc32 = pc as u32;
+    if dst > 10 {
+        return Err(Error::InvalidRegister { pc: pc32, reg: dst });
+    }
+    if src > 10 {
+        return Err(Error::InvalidRegister { pc: pc32, reg: src });
+    }
+    let known = KNOWN[(opcode >> 5) as usize] & (1 << (opcode & 31)) != 0
+        || (config.rbf_pseudo_opcodes && (opcode == OP_LDDWD || opcode == OP_LDDWR))
+        || (config.allow_callx && opcode == OP_CALLX);
+    if !known {
+        return Err(Error::UnknownOpcode { pc: pc32, opcode });
+    }
+    let x = opcode & SRC_X != 0;
+    let code = opcode & 0xf0;
+    let is64 = class(opcode) == CLASS_ALU64;
+    // ALU and conditional jumps: K uses imm (src must be 0), X uses src (imm must be 0).
+    let operand = if x { F_IMM } else { F_SRC };
+    // Fields that must be 0, the immediate's rule, the register the
+    // instruction writes (0 for none: r0 is always writable), what follows.
+    let (zero, imm_rule, written, then) = match class(opcode) {
+        CLASS_ALU | CLASS_ALU64 => {
+            let (zero, imm_rule) = match code {
+                ALU_NEG => (F_SRC | F_OFF | F_IMM, ImmRule::Any),
+                ALU_END => (F_SRC | F_OFF, ImmRule::Width),
+                // movsx: offset 8, 16 or (64-bit only) 32.
+                ALU_MOV if x && (offset == 8 || offset == 16 || (offset == 32 && is64)) => {
+                    (F_IMM, ImmRule::Any)
+                }
+                // sdiv / smod: offset 1.
+                ALU_DIV | ALU_MOD if offset == 1 => (operand, ImmRule::Any),
+                ALU_LSH | ALU_RSH | ALU_ARSH if !x && config.reject_out_of_range_shifts => {
+                    (operand | F_OFF, ImmRule::Shift(if is64 { 64 } else { 32 }))
+                }
+                _ => (operand | F_OFF, ImmRule::Any),
+            };
+            (zero, imm_rule, dst, Then::Done)
+        }
+        CLASS_JMP | CLASS_JMP32 => match code {
+            // gotol: 32-bit offset in imm.
+            JMP_JA if class(opcode) == CLASS_JMP32 => (F_DST | F_SRC | F_OFF, ImmRule::Any, 0, Then::Target(imm)),
+            JMP_JA => (F_DST | F_SRC | F_IMM, ImmRule::Any, 0, Then::Target(offset as i32)),
+            // callx: helper number in dst, checked at run time.
+            JMP_CALL if x => (F_SRC | F_OFF | F_IMM, ImmRule::Any, 0, Then::Done),
+            JMP_CALL if src == CALL_LOCAL => (F_DST | F_OFF, ImmRule::Any, 0, Then::Target(imm)),
+            // A helper call (src 0); any other src is reserved.
+            JMP_CALL => (F_DST | F_SRC | F_OFF, ImmRule::Any, 0, Then::Helper),
+            JMP_EXIT => (F_DST | F_SRC | F_OFF | F_IMM, ImmRule::Any, 0, Then::Done),
+            _ => (operand, ImmRule::Any, 0, Then::Target(offset as i32)),
+        },
+        CLASS_LD => (F_SRC | F_OFF, ImmRule::Any, dst, Then::Wide),
+        CLASS_LDX => (F_IMM, ImmRule::Any, dst, Then::Done),
+        CLASS_ST => (F_SRC, ImmRule::Any, 0, Then::Done),
+        // CLASS_STX: an atomic fetch writes its src register (cmpxchg writes r0).
+        _ if opcode & 0xe0 == MODE_ATOMIC => {
+            let fetch = imm & ATOMIC_FETCH != 0 && imm != ATOMIC_CMPXCHG;
+            (0, ImmRule::Atomic, if fetch { src } else { 0 }, Then::Done)
+        }
+        _ => (F_IMM, ImmRule::Any, 0, Then::Done),
+    };
+    let nonzero = ((dst != 0) as u8 * F_DST)
+        | ((src != 0) as u8 * F_SRC)
+        | ((offset != 0) as u8 * F_OFF)
+        | ((imm != 0) as u8 * F_IMM);
+    if nonzero & zero != 0 {
+        return Err(Error::NonzeroReservedField { pc: pc32, opcode });
+    }
+    match imm_rule {
+        ImmRule::Any => {}
+        ImmRule::Shift(width) => {
+            if !(0..width).contains(&imm) {
+                return Err(Error::ShiftOutOfRange { pc: pc32, imm });
+            }
+        }
+        ImmRule::Width => {
+            if !matches!(imm, 16 | 32 | 64) {
+                return Err(Error::InvalidImmediate { pc: pc32, imm });
+            }
+        }
+        ImmRule::Atomic => {
+            // add, or, and, xor, each with or without fetch; xchg; cmpxchg.
+            let op = imm & !ATOMIC_FETCH;
+            let known = matches!(op, ATOMIC_ADD | ATOMIC_OR | ATOMIC_AND | ATOMIC_XOR)
+                || imm == ATOMIC_XCHG
+                || imm == ATOMIC_CMPXCHG;
+            if !known {
+                return Err(Error::InvalidImmediate { pc: pc32, imm });
+            }
+        }
+    }
+    if written == REG_FP {
+        return Err(Error::WriteToR10 { pc: pc32 });
+    }
+    match then {
+        Then::Done => Ok(1),
+        Then::Wide => {
+            let Some(second) = slot(text, pc + 1) else {
+                return Err(Error::IncompleteLddw { pc: pc32 });
+            };
+            if second[..4] != [0, 0, 0, 0] {
+                return Err(Error::NonzeroReservedField { pc: pc32 + 1, opcode: second[0] });
+            }
+            Ok(2)
+        }
+        Then::Target(delta) => {
+            check_target(text, n, pc, delta, config.strict)?;
+            Ok(1)
+        }
+        Then::Helper => {
+            if !config.helpers.contains(imm as u32) {
+                return Err(Error::HelperNotAllowed { pc: pc32, helper: imm as u32 });
+            }
+            Ok(1)
+        }
+    }
+}
+
 /// Checks a jump or local-call target `pc + 1 + delta`.
-fn check_target(text: &[u8], n: usize, pc: usize, delta: i64, strict: bool) -> Result<(), Error> {
-    let target = pc as i64 + 1 + delta;
+fn check_target(text: &[u8], n: usize, pc: usize, delta: i32, strict: bool) -> Result<(), Error> {
+    let target = pc as i64 + 1 + delta as i64;
     let pc32 = pc as u32;
     if target < 0 || target >= n as i64 {
         return Err(Error::JumpOutOfBounds { pc: pc32, target });
@@ -192,236 +406,4 @@ fn check_target(text: &[u8], n: usize, pc: usize, delta: i64, strict: bool) -> R
         return Err(Error::JumpIntoLddw { pc: pc32, target: t as u32 });
     }
     Ok(())
-}
-
-/// Checks the instruction at `pc`; returns its size in slots (1 or 2).
-fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> Result<usize, Error> {
-    use isa::*;
-    let bytes = slot(text, pc).ok_or(Error::EmptyProgram)?;
-    let insn = Insn::decode(bytes);
-    let Insn { opcode, dst, src, offset, imm } = insn;
-    let pc32 = pc as u32;
-    let unknown = Error::UnknownOpcode { pc: pc32, opcode };
-    let reserved = Error::NonzeroReservedField { pc: pc32, opcode };
-    if dst > 10 {
-        return Err(Error::InvalidRegister { pc: pc32, reg: dst });
-    }
-    if src > 10 {
-        return Err(Error::InvalidRegister { pc: pc32, reg: src });
-    }
-    // Operand rule shared by ALU and conditional jumps: K uses imm (src must
-    // be 0), X uses src (imm must be 0).
-    let operand_ok = if opcode & SRC_X == 0 { src == 0 } else { imm == 0 };
-    let write_r10 = Error::WriteToR10 { pc: pc32 };
-    match class(opcode) {
-        CLASS_ALU | CLASS_ALU64 => {
-            let is64 = class(opcode) == CLASS_ALU64;
-            let op = opcode & 0xf0;
-            let fields_ok = match op {
-                ALU_ADD | ALU_SUB | ALU_MUL | ALU_OR | ALU_AND | ALU_XOR => offset == 0 && operand_ok,
-                ALU_DIV | ALU_MOD => (offset == 0 || offset == 1) && operand_ok,
-                ALU_LSH | ALU_RSH | ALU_ARSH => {
-                    if offset != 0 || !operand_ok {
-                        false
-                    } else {
-                        let width = if is64 { 64 } else { 32 };
-                        if opcode & SRC_X == 0
-                            && config.reject_out_of_range_shifts
-                            && !(0..width).contains(&imm)
-                        {
-                            return Err(Error::ShiftOutOfRange { pc: pc32, imm });
-                        }
-                        true
-                    }
-                }
-                ALU_NEG => {
-                    if opcode & SRC_X != 0 {
-                        return Err(unknown);
-                    }
-                    src == 0 && offset == 0 && imm == 0
-                }
-                ALU_MOV => {
-                    if opcode & SRC_X == 0 {
-                        src == 0 && offset == 0
-                    } else {
-                        imm == 0
-                            && match offset {
-                                0 | 8 | 16 => true,
-                                32 => is64,
-                                _ => false,
-                            }
-                    }
-                }
-                ALU_END => {
-                    if is64 && opcode & SRC_X != 0 {
-                        return Err(unknown);
-                    }
-                    if src != 0 || offset != 0 {
-                        false
-                    } else {
-                        if !matches!(imm, 16 | 32 | 64) {
-                            return Err(Error::InvalidImmediate { pc: pc32, imm });
-                        }
-                        true
-                    }
-                }
-                _ => return Err(unknown),
-            };
-            if !fields_ok {
-                return Err(reserved);
-            }
-            if dst == REG_FP {
-                return Err(write_r10);
-            }
-            Ok(1)
-        }
-        CLASS_JMP | CLASS_JMP32 => {
-            let is32 = class(opcode) == CLASS_JMP32;
-            match opcode & 0xf0 {
-                JMP_JA => {
-                    if opcode & SRC_X != 0 {
-                        return Err(unknown);
-                    }
-                    if is32 {
-                        // gotol: 32-bit offset in imm.
-                        if dst != 0 || src != 0 || offset != 0 {
-                            return Err(reserved);
-                        }
-                        check_target(text, n, pc, imm as i64, config.strict)?;
-                    } else {
-                        if dst != 0 || src != 0 || imm != 0 {
-                            return Err(reserved);
-                        }
-                        check_target(text, n, pc, offset as i64, config.strict)?;
-                    }
-                    Ok(1)
-                }
-                JMP_CALL => {
-                    if is32 {
-                        return Err(unknown);
-                    }
-                    if opcode & SRC_X != 0 {
-                        // callx: helper number in dst, checked at run time.
-                        if !config.allow_callx {
-                            return Err(unknown);
-                        }
-                        if src != 0 || offset != 0 || imm != 0 {
-                            return Err(reserved);
-                        }
-                        return Ok(1);
-                    }
-                    if dst != 0 || offset != 0 {
-                        return Err(reserved);
-                    }
-                    match src {
-                        CALL_HELPER => {
-                            if !config.helpers.contains(imm as u32) {
-                                return Err(Error::HelperNotAllowed { pc: pc32, helper: imm as u32 });
-                            }
-                        }
-                        CALL_LOCAL => check_target(text, n, pc, imm as i64, config.strict)?,
-                        _ => return Err(reserved),
-                    }
-                    Ok(1)
-                }
-                JMP_EXIT => {
-                    if is32 || opcode & SRC_X != 0 {
-                        return Err(unknown);
-                    }
-                    if dst != 0 || src != 0 || offset != 0 || imm != 0 {
-                        return Err(reserved);
-                    }
-                    Ok(1)
-                }
-                JMP_JEQ | JMP_JGT | JMP_JGE | JMP_JSET | JMP_JNE | JMP_JSGT | JMP_JSGE | JMP_JLT
-                | JMP_JLE | JMP_JSLT | JMP_JSLE => {
-                    if !operand_ok {
-                        return Err(reserved);
-                    }
-                    check_target(text, n, pc, offset as i64, config.strict)?;
-                    Ok(1)
-                }
-                _ => Err(unknown),
-            }
-        }
-        CLASS_LD => {
-            let wide_ok = opcode == OP_LDDW
-                || (config.rbf_pseudo_opcodes && (opcode == OP_LDDWD || opcode == OP_LDDWR));
-            if !wide_ok {
-                return Err(unknown);
-            }
-            if src != 0 || offset != 0 {
-                return Err(reserved);
-            }
-            if dst == REG_FP {
-                return Err(write_r10);
-            }
-            let Some(second) = slot(text, pc + 1) else {
-                return Err(Error::IncompleteLddw { pc: pc32 });
-            };
-            if second[..4] != [0, 0, 0, 0] {
-                return Err(Error::NonzeroReservedField { pc: pc32 + 1, opcode: second[0] });
-            }
-            Ok(2)
-        }
-        CLASS_LDX => {
-            let size_ok = match opcode & 0xe0 {
-                MODE_MEM => true,
-                MODE_MEMSX => opcode & 0x18 != SIZE_DW,
-                _ => false,
-            };
-            if !size_ok {
-                return Err(unknown);
-            }
-            if imm != 0 {
-                return Err(reserved);
-            }
-            if dst == REG_FP {
-                return Err(write_r10);
-            }
-            Ok(1)
-        }
-        CLASS_ST => {
-            if opcode & 0xe0 != MODE_MEM {
-                return Err(unknown);
-            }
-            if src != 0 {
-                return Err(reserved);
-            }
-            Ok(1)
-        }
-        CLASS_STX => match opcode & 0xe0 {
-            MODE_MEM => {
-                if imm != 0 {
-                    return Err(reserved);
-                }
-                Ok(1)
-            }
-            MODE_ATOMIC => {
-                let size = opcode & 0x18;
-                if size != SIZE_W && size != SIZE_DW {
-                    return Err(unknown);
-                }
-                let fetch = match imm {
-                    ATOMIC_ADD | ATOMIC_OR | ATOMIC_AND | ATOMIC_XOR => false,
-                    _ if imm == ATOMIC_ADD | ATOMIC_FETCH
-                        || imm == ATOMIC_OR | ATOMIC_FETCH
-                        || imm == ATOMIC_AND | ATOMIC_FETCH
-                        || imm == ATOMIC_XOR | ATOMIC_FETCH
-                        || imm == ATOMIC_XCHG =>
-                    {
-                        true
-                    }
-                    ATOMIC_CMPXCHG => false, // writes r0, never src
-                    _ => return Err(Error::InvalidImmediate { pc: pc32, imm }),
-                };
-                if fetch && src == REG_FP {
-                    return Err(write_r10);
-                }
-                Ok(1)
-            }
-            _ => Err(unknown),
-        },
-        _ => Err(unknown),
-    }
 }

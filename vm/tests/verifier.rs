@@ -237,3 +237,35 @@ fn out_of_range_shifts_can_be_allowed_and_are_then_masked() {
     let prog = [mov(0, 1), i(0x64, 0, 0, 0, -1), exit()];
     assert_eq!(run_cfg(&prog, &mut [], 10, &cfg), Ok(0x8000_0000));
 }
+
+#[test]
+fn the_set_of_known_opcodes_is_exactly_rfc_9669s() {
+    // Written out by hand from RFC 9669 (the verifier derives its table from rules).
+    let mut known: Vec<u8> = vec![0x18, 0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91, 0x62, 0x6a, 0x72, 0x7a];
+    known.extend([0x63, 0x6b, 0x73, 0x7b, 0xc3, 0xdb]);
+    for code in (0x00..=0xd0).step_by(0x10) {
+        known.extend([code | 0x04, code | 0x07]); // ALU / ALU64, K
+        if code != 0x80 {
+            known.push(code | 0x0c); // ALU, X (no neg)
+        }
+        if code != 0x80 && code != 0xd0 {
+            known.push(code | 0x0f); // ALU64, X (no neg, no 64-bit "to BE")
+        }
+    }
+    known.extend([0x05, 0x06, 0x85, 0x8d, 0x95]);
+    for code in [0x10u8, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0] {
+        known.extend([code | 0x05, code | 0x0d, code | 0x06, code | 0x0e]);
+    }
+    let default = VerifierConfig::default();
+    let no_callx = VerifierConfig { allow_callx: false, ..Default::default() };
+    let rbf = VerifierConfig { rbf_pseudo_opcodes: true, ..Default::default() };
+    for op in 0..=255u8 {
+        let text = [op, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
+        let unknown = |cfg: &VerifierConfig<'_>| {
+            femto_vm::verify(&text, cfg).err() == Some(Error::UnknownOpcode { pc: 0, opcode: op })
+        };
+        assert_eq!(unknown(&default), !known.contains(&op), "opcode {op:#04x}");
+        assert_eq!(unknown(&no_callx), !known.contains(&op) || op == 0x8d, "opcode {op:#04x} without callx");
+        assert_eq!(unknown(&rbf), !known.contains(&op) && op != 0xb8 && op != 0xd8, "opcode {op:#04x} with rBPF");
+    }
+}
