@@ -61,59 +61,56 @@ pub struct Image<'a> {
     pub(crate) app_version: u32,
     pub(crate) stack_size: u32,
     pub(crate) bss_len: u32,
-    pub(crate) name: &'a [u8],
-    pub(crate) functions: &'a [u8],
+    /// The sections, indexed by [`NAME`], [`FUNCTIONS`], ... [`SIGNATURE`]
+    /// (the native format's order; empty where a format has none).
+    pub(crate) sections: [&'a [u8]; 7],
     pub(crate) function_count: usize,
-    pub(crate) helpers: &'a [u8],
-    pub(crate) text: &'a [u8],
-    pub(crate) rodata: &'a [u8],
-    pub(crate) data: &'a [u8],
-    pub(crate) signature: &'a [u8],
     pub(crate) signed_len: usize,
 }
+
+/// Indices into [`Image::sections`].
+pub(crate) const NAME: usize = 0;
+pub(crate) const FUNCTIONS: usize = 1;
+pub(crate) const HELPERS: usize = 2;
+pub(crate) const TEXT: usize = 3;
+pub(crate) const RODATA: usize = 4;
+pub(crate) const DATA: usize = 5;
+pub(crate) const SIGNATURE: usize = 6;
 
 impl<'a> Image<'a> {
     /// Parses and checks an image (native or rBPF, told apart by the magic).
     pub fn parse(bytes: &'a [u8]) -> Result<Image<'a>, Error> {
-        if bytes.len() >= 4 && u32_at(bytes, 0) == crate::rbf::RBF_MAGIC {
+        let magic = bytes.first_chunk::<4>();
+        if magic == Some(&crate::rbf::RBF_MAGIC.to_le_bytes()) {
             return crate::rbf::parse(bytes);
         }
-        if bytes.len() < HEADER_LEN {
-            if bytes.len() >= 4 && bytes[..4] != MAGIC {
-                return Err(Error::BadMagic);
-            }
-            return Err(Error::ImageTooShort { needed: HEADER_LEN, actual: bytes.len() });
-        }
-        if bytes[..4] != MAGIC {
+        if magic.is_some_and(|m| *m != MAGIC) {
             return Err(Error::BadMagic);
         }
-        let version = u16_at(bytes, 4);
+        let Some(h) = bytes.first_chunk::<HEADER_LEN>() else {
+            return Err(Error::ImageTooShort { needed: HEADER_LEN, actual: bytes.len() });
+        };
+        let version = u16_at(h, 4);
         if version != FORMAT_VERSION {
             return Err(Error::UnsupportedVersion { version: version as u32 });
         }
-        let flags = u16_at(bytes, 6);
+        let flags = u16_at(h, 6);
         if flags & !FLAGS_KNOWN != 0 {
             return Err(Error::UnknownFlags { flags: (flags & !FLAGS_KNOWN) as u32 });
         }
-        let text_len = u32_at(bytes, 8) as usize;
-        let rodata_len = u32_at(bytes, 12) as usize;
-        let data_len = u32_at(bytes, 16) as usize;
-        let bss_len = u32_at(bytes, 20);
-        let stack_size = u32_at(bytes, 24);
-        let app_version = u32_at(bytes, 28);
-        let function_count = u16_at(bytes, 32) as usize;
-        let helper_count = u16_at(bytes, 34) as usize;
-        let name_len = u16_at(bytes, 36) as usize;
-        let signature_len = u16_at(bytes, 38) as usize;
-        let total_len = u32_at(bytes, 40) as usize;
+        let text_len = u32_at(h, 8);
+        let data_len = u32_at(h, 16);
+        let bss_len = u32_at(h, 20);
+        let stack_size = u32_at(h, 24);
+        let name_len = u16_at(h, 36) as usize;
         let invalid = |section, offset| Error::InvalidField { section, offset };
-        if u32_at(bytes, 44) != 0 {
+        if u32_at(h, 44) != 0 {
             return Err(invalid(Section::Header, 44));
         }
-        if text_len == 0 || text_len % crate::isa::INSN_SIZE != 0 {
+        if text_len == 0 || text_len % crate::isa::INSN_SIZE as u32 != 0 {
             return Err(invalid(Section::Text, 8));
         }
-        if (data_len as u64) + (bss_len as u64) > u32::MAX as u64 {
+        if data_len.checked_add(bss_len).is_none() {
             return Err(invalid(Section::Bss, 20));
         }
         if stack_size == 0 || stack_size % 8 != 0 {
@@ -123,46 +120,63 @@ impl<'a> Image<'a> {
             return Err(invalid(Section::Name, 36));
         }
 
-        let mut layout = Layout::new(bytes);
-        let name = layout.take(Section::Name, name_len, true)?;
-        let functions = layout.take(Section::Functions, function_count * FUNCTION_ENTRY_LEN, true)?;
-        let helpers = layout.take(Section::Helpers, helper_count * 4, true)?;
-        let text = layout.take(Section::Text, text_len, true)?;
-        let rodata = layout.take(Section::Rodata, rodata_len, true)?;
-        let data = layout.take(Section::Data, data_len, true)?;
-        let signed_len = layout.pos;
-        let signature = layout.take(Section::Signature, signature_len, false)?;
+        // The sections in order, each followed by zero padding to a multiple
+        // of 8, except the signature (last).
+        let function_count = u16_at(h, 32) as usize;
+        let lens = [
+            name_len,
+            function_count * FUNCTION_ENTRY_LEN,
+            u16_at(h, 34) as usize * 4,
+            text_len as usize,
+            u32_at(h, 12) as usize,
+            data_len as usize,
+            u16_at(h, 38) as usize,
+        ];
+        let mut layout = Layout { bytes, pos: HEADER_LEN };
+        let mut sections: [&'a [u8]; 7] = [&[]; 7];
+        let mut signed_len = 0;
+        for (i, section) in sections.iter_mut().enumerate() {
+            let last = i == SIGNATURE;
+            if last {
+                signed_len = layout.pos;
+            }
+            *section = layout.take(SECTIONS[i], lens[i], !last)?;
+        }
         let end = layout.pos;
-        if total_len != end {
+        if u32_at(h, 40) as usize != end {
             return Err(invalid(Section::Header, 40));
         }
         if bytes.len() > end {
             return Err(Error::ImageTrailingBytes { expected: end, actual: bytes.len() });
         }
-        if name.contains(&0) {
+        if sections[NAME].iter().any(|&b| b == 0) {
             return Err(invalid(Section::Name, HEADER_LEN));
         }
-        let image = Image {
+        // Function entries: a non-empty NUL-padded name, the pc of an
+        // instruction start inside the text, a reserved word of 0.
+        for (index, e) in sections[FUNCTIONS].chunks_exact(FUNCTION_ENTRY_LEN).enumerate() {
+            let (raw, rest) = e.split_at(FUNCTION_NAME_MAX);
+            let mut nul = raw[0] == 0;
+            let mut ok = !nul;
+            for &b in raw {
+                ok &= !nul || b == 0;
+                nul |= b == 0;
+            }
+            if !ok || u32_at(rest, 4) != 0 || check_entry(sections[TEXT], u32_at(rest, 0) as usize).is_err() {
+                return Err(Error::BadFunction { index });
+            }
+        }
+        Ok(Image {
             format: Format::Native,
             bytes,
             flags,
-            app_version,
+            app_version: u32_at(h, 28),
             stack_size,
             bss_len,
-            name,
-            functions,
+            sections,
             function_count,
-            helpers,
-            text,
-            rodata,
-            data,
-            signature,
             signed_len,
-        };
-        for index in 0..function_count {
-            check_native_function(&image, index)?;
-        }
-        Ok(image)
+        })
     }
 
     /// The format the image was parsed from.
@@ -187,19 +201,19 @@ impl<'a> Image<'a> {
     }
     /// The container's name (metadata; empty for rBPF images).
     pub fn name(&self) -> &'a [u8] {
-        self.name
+        self.sections[NAME]
     }
     /// The program text.
     pub fn text(&self) -> &'a [u8] {
-        self.text
+        self.sections[TEXT]
     }
     /// Read-only data (region 4).
     pub fn rodata(&self) -> &'a [u8] {
-        self.rodata
+        self.sections[RODATA]
     }
     /// Initial contents of the data region (region 3), before the bss.
     pub fn data(&self) -> &'a [u8] {
-        self.data
+        self.sections[DATA]
     }
     /// Zero-initialised bytes after `data` in region 3.
     pub fn bss_len(&self) -> u32 {
@@ -207,7 +221,7 @@ impl<'a> Image<'a> {
     }
     /// Size of the data region: `data().len() + bss_len()`.
     pub fn data_region_len(&self) -> usize {
-        self.data.len() + self.bss_len as usize
+        self.data().len() + self.bss_len as usize
     }
     /// Fills `buf` with the initial data region (data, then zeros) and returns
     /// the region length; `BufferTooSmall` if `buf` is shorter. Bytes of `buf`
@@ -217,15 +231,16 @@ impl<'a> Image<'a> {
         let Some(region) = buf.get_mut(..len) else {
             return Err(Error::BufferTooSmall { needed: len, actual: buf.len() });
         };
-        let (data, bss) = region.split_at_mut(self.data.len());
-        data.copy_from_slice(self.data);
-        bss.fill(0);
+        let data = self.data();
+        for (i, b) in region.iter_mut().enumerate() {
+            *b = data.get(i).copied().unwrap_or(0);
+        }
         Ok(len)
     }
     /// The helper allow-list (rBPF images have none: [`AllowList::All`]).
     pub fn helpers(&self) -> AllowList<'a> {
         match self.format {
-            Format::Native => AllowList::LeBytes(self.helpers),
+            Format::Native => AllowList::LeBytes(self.sections[HELPERS]),
             Format::Rbf => AllowList::All,
         }
     }
@@ -240,7 +255,7 @@ impl<'a> Image<'a> {
         }
         match self.format {
             Format::Native => {
-                let e = self.functions.get(index * FUNCTION_ENTRY_LEN..)?.get(..FUNCTION_ENTRY_LEN)?;
+                let e = self.sections[FUNCTIONS].get(index * FUNCTION_ENTRY_LEN..)?.get(..FUNCTION_ENTRY_LEN)?;
                 let raw = &e[..FUNCTION_NAME_MAX];
                 let n = raw.iter().position(|&b| b == 0).unwrap_or(FUNCTION_NAME_MAX);
                 Some(Function { name: &raw[..n], pc: u32_at(e, FUNCTION_NAME_MAX) })
@@ -259,7 +274,7 @@ impl<'a> Image<'a> {
     }
     /// The signature area (zero-length if the image has none).
     pub fn signature(&self) -> &'a [u8] {
-        self.signature
+        self.sections[SIGNATURE]
     }
     /// The bytes a signature covers: the whole image before the signature area.
     pub fn signed_bytes(&self) -> &'a [u8] {
@@ -278,7 +293,7 @@ impl<'a> Image<'a> {
     }
     /// Verifies the text with [`Image::verifier_config`].
     pub fn verify(&self) -> Result<Program<'a>, Error> {
-        crate::verifier::verify(self.text, &self.verifier_config())
+        crate::verifier::verify(self.text(), &self.verifier_config())
     }
 }
 
@@ -400,7 +415,7 @@ pub fn write_signature(image: &mut [u8], signature: &[u8]) -> Result<(), Error> 
         if parsed.format != Format::Native {
             return Err(Error::BadMagic);
         }
-        (parsed.signed_len, parsed.signature.len())
+        (parsed.signed_len, parsed.signature().len())
     };
     if signature.len() != len {
         return Err(Error::InvalidField { section: Section::Signature, offset: start });
@@ -437,60 +452,44 @@ fn align8(n: usize) -> Option<usize> {
     n.checked_add(SECTION_ALIGN - 1).map(|v| v & !(SECTION_ALIGN - 1))
 }
 
+/// The native format's sections, in image order.
+const SECTIONS: [Section; 7] = [
+    Section::Name,
+    Section::Functions,
+    Section::Helpers,
+    Section::Text,
+    Section::Rodata,
+    Section::Data,
+    Section::Signature,
+];
+
 /// Sequential section reader with overflow-safe bounds and zero-padding checks.
-struct Layout<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+pub(crate) struct Layout<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl<'a> Layout<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Layout { bytes, pos: HEADER_LEN }
-    }
-
     /// Takes `len` bytes for `section`; with `pad`, then skips zero padding up
-    /// to the next multiple of 8.
-    fn take(&mut self, section: Section, len: usize, pad: bool) -> Result<&'a [u8], Error> {
+    /// to the next multiple of 8. `pos` is never beyond the end of `bytes`.
+    #[inline(never)]
+    pub(crate) fn take(&mut self, section: Section, len: usize, pad: bool) -> Result<&'a [u8], Error> {
         let start = self.pos;
         let oob = Error::SectionOutOfBounds { section, offset: start, len };
+        let too_short = |needed| Error::ImageTooShort { needed, actual: self.bytes.len() };
         let end = start.checked_add(len).ok_or(oob)?;
-        let Some(slice) = self.bytes.get(start..end) else {
-            return Err(if end > self.bytes.len() {
-                Error::ImageTooShort { needed: end, actual: self.bytes.len() }
-            } else {
-                oob
-            });
-        };
-        self.pos = end;
+        let slice = self.bytes.get(start..end).ok_or(too_short(end))?;
+        let mut padded = end;
         if pad {
-            let padded = align8(end).ok_or(oob)?;
-            let Some(padding) = self.bytes.get(end..padded) else {
-                return Err(Error::ImageTooShort { needed: padded, actual: self.bytes.len() });
-            };
+            padded = align8(end).ok_or(oob)?;
+            let padding = self.bytes.get(end..padded).ok_or(too_short(padded))?;
             if let Some(i) = padding.iter().position(|&b| b != 0) {
                 return Err(Error::InvalidField { section: Section::Padding, offset: end + i });
             }
-            self.pos = padded;
         }
+        self.pos = padded;
         Ok(slice)
     }
-}
-
-/// Checks native function table entry `index`: non-empty NUL-padded name,
-/// pc at an instruction start inside the text, reserved word zero.
-fn check_native_function(image: &Image<'_>, index: usize) -> Result<(), Error> {
-    let bad = Error::BadFunction { index };
-    let e = image
-        .functions
-        .get(index * FUNCTION_ENTRY_LEN..)
-        .and_then(|s| s.get(..FUNCTION_ENTRY_LEN))
-        .ok_or(bad)?;
-    let raw = &e[..FUNCTION_NAME_MAX];
-    let n = raw.iter().position(|&b| b == 0).unwrap_or(FUNCTION_NAME_MAX);
-    if n == 0 || raw[n..].iter().any(|&b| b != 0) || u32_at(e, FUNCTION_NAME_MAX + 4) != 0 {
-        return Err(bad);
-    }
-    check_entry(image.text, u32_at(e, FUNCTION_NAME_MAX) as usize).map_err(|_| bad)
 }
 
 /// An entry pc must be inside the text and not the second slot of an LDDW

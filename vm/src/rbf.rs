@@ -18,7 +18,7 @@
 //! name and no bss; the stack is 512 bytes.
 
 use crate::error::{Error, Section};
-use crate::image::{check_entry, u16_at, u32_at, Format, Function, Image};
+use crate::image::{check_entry, u16_at, u32_at, Format, Function, Image, Layout};
 use crate::isa;
 use crate::memory::{region_base, REGION_DATA, REGION_RODATA};
 
@@ -47,25 +47,16 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, Error> {
     if text_len == 0 || text_len % isa::INSN_SIZE != 0 {
         return Err(Error::InvalidField { section: Section::Text, offset: 20 });
     }
-    let mut pos = RBF_HEADER_LEN;
-    let mut take = |section, len: usize| -> Result<&[u8], Error> {
-        let oob = Error::SectionOutOfBounds { section, offset: pos, len };
-        let end = pos.checked_add(len).ok_or(oob)?;
-        let s = bytes
-            .get(pos..end)
-            .ok_or(Error::ImageTooShort { needed: end, actual: bytes.len() })?;
-        pos = end;
-        Ok(s)
-    };
-    let data = take(Section::Data, data_len)?;
-    let rodata = take(Section::Rodata, rodata_len)?;
-    let text = take(Section::Text, text_len)?;
+    let mut layout = Layout { bytes, pos: RBF_HEADER_LEN };
+    let data = layout.take(Section::Data, data_len, false)?;
+    let rodata = layout.take(Section::Rodata, rodata_len, false)?;
+    let text = layout.take(Section::Text, text_len, false)?;
     let table_len = function_count
         .checked_mul(RBF_SYMBOL_LEN)
         .ok_or(Error::SectionOutOfBounds { section: Section::Functions, offset: 0, len: usize::MAX })?;
-    let functions = take(Section::Functions, table_len)?;
-    if bytes.len() > pos {
-        return Err(Error::ImageTrailingBytes { expected: pos, actual: bytes.len() });
+    let functions = layout.take(Section::Functions, table_len, false)?;
+    if bytes.len() > layout.pos {
+        return Err(Error::ImageTrailingBytes { expected: layout.pos, actual: bytes.len() });
     }
     let image = Image {
         format: Format::Rbf,
@@ -74,14 +65,8 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, Error> {
         app_version,
         stack_size: RBF_STACK_SIZE,
         bss_len: 0,
-        name: &[],
-        functions,
+        sections: [&[], functions, &[], text, rodata, data, &[]],
         function_count,
-        helpers: &[],
-        text,
-        rodata,
-        data,
-        signature: &[],
         signed_len: bytes.len(),
     };
     for index in 0..function_count {
@@ -106,8 +91,8 @@ fn rbf_name(rodata: &[u8], offset: usize) -> Option<&[u8]> {
 
 /// Function `index` of an rBPF image (used by [`Image::function_at`]).
 pub(crate) fn function_at<'a>(image: &Image<'a>, index: usize) -> Option<Function<'a>> {
-    let e = image.functions.get(index * RBF_SYMBOL_LEN..)?.get(..RBF_SYMBOL_LEN)?;
-    let name = rbf_name(image.rodata, u16_at(e, 0) as usize)?;
+    let e = image.sections[crate::image::FUNCTIONS].get(index * RBF_SYMBOL_LEN..)?.get(..RBF_SYMBOL_LEN)?;
+    let name = rbf_name(image.rodata(), u16_at(e, 0) as usize)?;
     Some(Function { name, pc: (u16_at(e, 4) as usize / isa::INSN_SIZE) as u32 })
 }
 
