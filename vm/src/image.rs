@@ -123,25 +123,20 @@ impl<'a> Image<'a> {
         // The sections in order, each followed by zero padding to a multiple
         // of 8, except the signature (last).
         let function_count = u16_at(h, 32) as usize;
-        let lens = [
-            name_len,
-            function_count * FUNCTION_ENTRY_LEN,
-            u16_at(h, 34) as usize * 4,
-            text_len as usize,
-            u32_at(h, 12) as usize,
-            data_len as usize,
-            u16_at(h, 38) as usize,
+        let parts = [
+            (NAME, name_len),
+            (FUNCTIONS, function_count * FUNCTION_ENTRY_LEN),
+            (HELPERS, u16_at(h, 34) as usize * 4),
+            (TEXT, text_len as usize),
+            (RODATA, u32_at(h, 12) as usize),
+            (DATA, data_len as usize),
+            (SIGNATURE, u16_at(h, 38) as usize),
         ];
         let mut layout = Layout { bytes, pos: HEADER_LEN };
         let mut sections: [&'a [u8]; 7] = [&[]; 7];
-        let mut signed_len = 0;
-        for (i, section) in sections.iter_mut().enumerate() {
-            let last = i == SIGNATURE;
-            if last {
-                signed_len = layout.pos;
-            }
-            *section = layout.take(SECTIONS[i], lens[i], !last)?;
-        }
+        layout.take_all(&mut sections, &parts, true)?;
+        // Nothing follows the signature: it ends where the layout does.
+        let signed_len = layout.pos - sections[SIGNATURE].len();
         let end = layout.pos;
         if u32_at(h, 40) as usize != end {
             return Err(invalid(Section::Header, 40));
@@ -149,20 +144,16 @@ impl<'a> Image<'a> {
         if bytes.len() > end {
             return Err(Error::ImageTrailingBytes { expected: end, actual: bytes.len() });
         }
-        if sections[NAME].iter().any(|&b| b == 0) {
+        if find_byte(sections[NAME], false).is_some() {
             return Err(invalid(Section::Name, HEADER_LEN));
         }
         // Function entries: a non-empty NUL-padded name, the pc of an
         // instruction start inside the text, a reserved word of 0.
         for (index, e) in sections[FUNCTIONS].chunks_exact(FUNCTION_ENTRY_LEN).enumerate() {
             let (raw, rest) = e.split_at(FUNCTION_NAME_MAX);
-            let mut nul = raw[0] == 0;
-            let mut ok = !nul;
-            for &b in raw {
-                ok &= !nul || b == 0;
-                nul |= b == 0;
-            }
-            if !ok || u32_at(rest, 4) != 0 || check_entry(sections[TEXT], u32_at(rest, 0) as usize).is_err() {
+            let n = find_byte(raw, false).unwrap_or(FUNCTION_NAME_MAX);
+            let padded = find_byte(raw.get(n..).unwrap_or(&[]), true).is_none();
+            if n == 0 || !padded || u32_at(rest, 4) != 0 || check_entry(sections[TEXT], u32_at(rest, 0) as usize).is_err() {
                 return Err(Error::BadFunction { index });
             }
         }
@@ -256,9 +247,8 @@ impl<'a> Image<'a> {
         match self.format {
             Format::Native => {
                 let e = self.sections[FUNCTIONS].get(index * FUNCTION_ENTRY_LEN..)?.get(..FUNCTION_ENTRY_LEN)?;
-                let raw = &e[..FUNCTION_NAME_MAX];
-                let n = raw.iter().position(|&b| b == 0).unwrap_or(FUNCTION_NAME_MAX);
-                Some(Function { name: &raw[..n], pc: u32_at(e, FUNCTION_NAME_MAX) })
+                let n = find_byte(&e[..FUNCTION_NAME_MAX], false).unwrap_or(FUNCTION_NAME_MAX);
+                Some(Function { name: e.get(..n)?, pc: u32_at(e, FUNCTION_NAME_MAX) })
             }
             Format::Rbf => crate::rbf::function_at(self, index),
         }
@@ -470,6 +460,26 @@ pub(crate) struct Layout<'a> {
 }
 
 impl<'a> Layout<'a> {
+    /// Takes consecutive sections: for each `(index, len)` of `parts`, `len`
+    /// bytes into `sections[index]` (named `SECTIONS[index]` in errors);
+    /// with `pad`, each but the last is followed by zero padding to a
+    /// multiple of 8.
+    #[inline(never)]
+    pub(crate) fn take_all(
+        &mut self,
+        sections: &mut [&'a [u8]; 7],
+        parts: &[(usize, usize)],
+        pad: bool,
+    ) -> Result<(), Error> {
+        for (k, &(index, len)) in parts.iter().enumerate() {
+            let (Some(&section), Some(slot)) = (SECTIONS.get(index), sections.get_mut(index)) else {
+                continue;
+            };
+            *slot = self.take(section, len, pad && k + 1 < parts.len())?;
+        }
+        Ok(())
+    }
+
     /// Takes `len` bytes for `section`; with `pad`, then skips zero padding up
     /// to the next multiple of 8. `pos` is never beyond the end of `bytes`.
     #[inline(never)]
@@ -483,13 +493,20 @@ impl<'a> Layout<'a> {
         if pad {
             padded = align8(end).ok_or(oob)?;
             let padding = self.bytes.get(end..padded).ok_or(too_short(padded))?;
-            if let Some(i) = padding.iter().position(|&b| b != 0) {
+            if let Some(i) = find_byte(padding, true) {
                 return Err(Error::InvalidField { section: Section::Padding, offset: end + i });
             }
         }
         self.pos = padded;
         Ok(slice)
     }
+}
+
+/// Index of the first byte of `bytes` that is zero (with `nonzero`: that
+/// is not zero). Not inlined: one copy of the loop, shared by every check.
+#[inline(never)]
+pub(crate) fn find_byte(bytes: &[u8], nonzero: bool) -> Option<usize> {
+    bytes.iter().position(|&b| (b != 0) == nonzero)
 }
 
 /// An entry pc must be inside the text and not the second slot of an LDDW

@@ -18,7 +18,7 @@
 //! name and no bss; the stack is 512 bytes.
 
 use crate::error::{Error, Section};
-use crate::image::{check_entry, u16_at, u32_at, Format, Function, Image, Layout};
+use crate::image::{check_entry, find_byte, u16_at, u32_at, Format, Function, Image, Layout, DATA, FUNCTIONS, RODATA, TEXT};
 use crate::isa;
 use crate::memory::{region_base, REGION_DATA, REGION_RODATA};
 
@@ -48,13 +48,14 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, Error> {
         return Err(Error::InvalidField { section: Section::Text, offset: 20 });
     }
     let mut layout = Layout { bytes, pos: RBF_HEADER_LEN };
-    let data = layout.take(Section::Data, data_len, false)?;
-    let rodata = layout.take(Section::Rodata, rodata_len, false)?;
-    let text = layout.take(Section::Text, text_len, false)?;
+    let mut sections: [&[u8]; 7] = [&[]; 7];
+    layout.take_all(&mut sections, &[(DATA, data_len), (RODATA, rodata_len), (TEXT, text_len)], false)?;
     let table_len = function_count
         .checked_mul(RBF_SYMBOL_LEN)
         .ok_or(Error::SectionOutOfBounds { section: Section::Functions, offset: 0, len: usize::MAX })?;
-    let functions = layout.take(Section::Functions, table_len, false)?;
+    layout.take_all(&mut sections, &[(FUNCTIONS, table_len)], false)?;
+    let functions = sections[FUNCTIONS];
+    let (text, rodata) = (sections[TEXT], sections[RODATA]);
     if bytes.len() > layout.pos {
         return Err(Error::ImageTrailingBytes { expected: layout.pos, actual: bytes.len() });
     }
@@ -65,7 +66,7 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, Error> {
         app_version,
         stack_size: RBF_STACK_SIZE,
         bss_len: 0,
-        sections: [&[], functions, &[], text, rodata, data, &[]],
+        sections,
         function_count,
         signed_len: bytes.len(),
     };
@@ -85,13 +86,12 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, Error> {
 /// The NUL-terminated name at `offset` in `rodata`.
 fn rbf_name(rodata: &[u8], offset: usize) -> Option<&[u8]> {
     let rest = rodata.get(offset..)?;
-    let n = rest.iter().position(|&b| b == 0)?;
-    Some(&rest[..n])
+    rest.get(..find_byte(rest, false)?)
 }
 
 /// Function `index` of an rBPF image (used by [`Image::function_at`]).
 pub(crate) fn function_at<'a>(image: &Image<'a>, index: usize) -> Option<Function<'a>> {
-    let e = image.sections[crate::image::FUNCTIONS].get(index * RBF_SYMBOL_LEN..)?.get(..RBF_SYMBOL_LEN)?;
+    let e = image.sections[FUNCTIONS].get(index * RBF_SYMBOL_LEN..)?.get(..RBF_SYMBOL_LEN)?;
     let name = rbf_name(image.rodata(), u16_at(e, 0) as usize)?;
     Some(Function { name, pc: (u16_at(e, 4) as usize / isa::INSN_SIZE) as u32 })
 }
