@@ -34,13 +34,12 @@ pub enum AllowList<'a> {
 
 impl AllowList<'_> {
     /// True if helper `id` may be called.
+    #[inline(never)]
     pub fn contains(&self, id: u32) -> bool {
-        match self {
+        match *self {
             AllowList::All => true,
-            AllowList::Ids(ids) => ids.contains(&id),
-            AllowList::LeBytes(b) => {
-                b.chunks_exact(4).any(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) == id)
-            }
+            AllowList::Ids(ids) => ids.iter().any(|&x| x == id),
+            AllowList::LeBytes(b) => b.chunks_exact(4).any(|c| c == id.to_le_bytes()),
         }
     }
 }
