@@ -223,9 +223,10 @@ impl<'a> Image<'a> {
             return Err(Error::BufferTooSmall { needed: len, actual: buf.len() });
         };
         let data = self.data();
-        for (i, b) in region.iter_mut().enumerate() {
-            *b = data.get(i).copied().unwrap_or(0);
-        }
+        // `len` is `data.len() + bss_len`; `min` only spares a panic path.
+        let (head, bss) = region.split_at_mut(data.len().min(len));
+        head.copy_from_slice(&data[..head.len()]);
+        bss.fill(0);
         Ok(len)
     }
     /// The helper allow-list (rBPF images have none: [`AllowList::All`]).
