@@ -1,7 +1,8 @@
 //! Fuzz target: a container image (native "FEMC" or RIOT "rBPF") through the parser, the
 //! verifier and the interpreter (every exported function, up to 4, fuel 256 each).
 //!
-//! Properties checked besides "no panic, no hang": a parsed native image that the encoder
+//! Properties checked besides "no panic, no hang": the image translated in place
+//! (`translate_image`) parses and runs exactly like the original; a parsed native image that the encoder
 //! accepts re-encodes to an image that parses to the same contents, and its signature area
 //! can be written; an rBPF text that verified with pseudo-opcodes still verifies after
 //! `lower_pseudo_lddw` rewrote them into plain LDDWs.
@@ -47,21 +48,45 @@ fuzz_target!(|data: &[u8]| {
     if entries.is_empty() {
         entries.push(0);
     }
+    // The image translated in place, as the capsule loads it (`translate_image`): it must
+    // still parse, and every run must behave exactly as the untranslated one.
+    let mut copy = data.to_vec();
+    if let Err(e) = femto_vm::translate_image(&mut copy) {
+        panic!("verified image rejected by translate_image: {e}");
+    }
+    let translated_image = Image::parse(&copy).expect("a translated image parses");
+    let config = translated_image.verifier_config();
+    let translated = femto_vm::Program::assume_verified(translated_image.text(), &config);
     for pc in entries {
-        let mut stack = vec![0u8; frame * 2];
-        let mut data_region = vec![0u8; data_len];
-        if image.init_data(&mut data_region).is_err() {
-            return;
-        }
-        let mut ctx = [0u8; 16];
-        let mut memory = Memory::new();
-        memory.map_stack(&mut stack);
-        memory.map_context_rw(&mut ctx);
-        memory.map_data(&mut data_region);
-        memory.map_rodata(image.rodata());
-        let _ = program.run(pc as usize, &mut memory, &mut FnHelpers(common::call), 256);
+        let Some(plain) = run(&image, &program, pc, frame, data_len) else { return };
+        let again = run(&translated_image, &translated, pc, frame, data_len);
+        assert_eq!(Some(plain), again, "the translated image behaves differently");
     }
 });
+
+/// Runs `program` (of `image`) from `pc`; the outcome and the regions' bytes afterwards.
+fn run(
+    image: &Image<'_>,
+    program: &femto_vm::Program<'_>,
+    pc: u32,
+    frame: usize,
+    data_len: usize,
+) -> Option<(Result<u64, femto_vm::Error>, Vec<u8>)> {
+    let mut stack = vec![0u8; frame * 2];
+    let mut data_region = vec![0u8; data_len];
+    image.init_data(&mut data_region).ok()?;
+    let mut ctx = [0u8; 16];
+    let mut memory = Memory::new();
+    memory.map_stack(&mut stack);
+    memory.map_context_rw(&mut ctx);
+    memory.map_data(&mut data_region);
+    memory.map_rodata(image.rodata());
+    let r = program.run(pc as usize, &mut memory, &mut FnHelpers(common::call), 256);
+    drop(memory);
+    stack.extend_from_slice(&ctx);
+    stack.extend_from_slice(&data_region);
+    Some((r, stack))
+}
 
 fn round_trip(image: &Image<'_>) {
     let functions: Vec<Function<'_>> = image.functions().collect();
