@@ -132,11 +132,23 @@ impl<'a> Image<'a> {
             (DATA, data_len as usize),
             (SIGNATURE, u16_at(h, 38) as usize),
         ];
+        let mut image = Image {
+            format: Format::Native,
+            bytes,
+            flags,
+            app_version: u32_at(h, 28),
+            stack_size,
+            bss_len,
+            sections: [&[]; 7],
+            function_count,
+            signed_len: 0,
+        };
+        let sections = &mut image.sections;
         let mut layout = Layout { bytes, pos: HEADER_LEN };
-        let mut sections: [&'a [u8]; 7] = [&[]; 7];
-        layout.take_all(&mut sections, &parts, true)?;
+        layout.take_all(sections, &parts, true)?;
         // Nothing follows the signature: it ends where the layout does.
-        let signed_len = layout.pos - sections[SIGNATURE].len();
+        image.signed_len = layout.pos - sections[SIGNATURE].len();
+        let sections = &image.sections;
         let end = layout.pos;
         if u32_at(h, 40) as usize != end {
             return Err(invalid(Section::Header, 40));
@@ -157,17 +169,7 @@ impl<'a> Image<'a> {
                 return Err(Error::BadFunction { index });
             }
         }
-        Ok(Image {
-            format: Format::Native,
-            bytes,
-            flags,
-            app_version: u32_at(h, 28),
-            stack_size,
-            bss_len,
-            sections,
-            function_count,
-            signed_len,
-        })
+        Ok(image)
     }
 
     /// The format the image was parsed from.

@@ -47,29 +47,28 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, Error> {
     if text_len == 0 || text_len % isa::INSN_SIZE != 0 {
         return Err(Error::InvalidField { section: Section::Text, offset: 20 });
     }
-    let mut layout = Layout { bytes, pos: RBF_HEADER_LEN };
-    let mut sections: [&[u8]; 7] = [&[]; 7];
-    layout.take_all(&mut sections, &[(DATA, data_len), (RODATA, rodata_len), (TEXT, text_len)], false)?;
-    let table_len = function_count
-        .checked_mul(RBF_SYMBOL_LEN)
-        .ok_or(Error::SectionOutOfBounds { section: Section::Functions, offset: 0, len: usize::MAX })?;
-    layout.take_all(&mut sections, &[(FUNCTIONS, table_len)], false)?;
-    let functions = sections[FUNCTIONS];
-    let (text, rodata) = (sections[TEXT], sections[RODATA]);
-    if bytes.len() > layout.pos {
-        return Err(Error::ImageTrailingBytes { expected: layout.pos, actual: bytes.len() });
-    }
-    let image = Image {
+    let mut image = Image {
         format: Format::Rbf,
         bytes,
         flags: 0,
         app_version,
         stack_size: RBF_STACK_SIZE,
         bss_len: 0,
-        sections,
+        sections: [&[]; 7],
         function_count,
         signed_len: bytes.len(),
     };
+    let sections = &mut image.sections;
+    let mut layout = Layout { bytes, pos: RBF_HEADER_LEN };
+    layout.take_all(sections, &[(DATA, data_len), (RODATA, rodata_len), (TEXT, text_len)], false)?;
+    let table_len = function_count
+        .checked_mul(RBF_SYMBOL_LEN)
+        .ok_or(Error::SectionOutOfBounds { section: Section::Functions, offset: 0, len: usize::MAX })?;
+    layout.take_all(sections, &[(FUNCTIONS, table_len)], false)?;
+    let (functions, text, rodata) = (sections[FUNCTIONS], sections[TEXT], sections[RODATA]);
+    if bytes.len() > layout.pos {
+        return Err(Error::ImageTrailingBytes { expected: layout.pos, actual: bytes.len() });
+    }
     for index in 0..function_count {
         let bad = Error::BadFunction { index };
         let e = functions.get(index * RBF_SYMBOL_LEN..).ok_or(bad)?;
