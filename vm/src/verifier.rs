@@ -228,38 +228,33 @@ const F_SRC: u8 = 2;
 const F_OFF: u8 = 4;
 const F_IMM: u8 = 8;
 
-/// A check on the immediate, made after the reserved fields.
-#[derive(Clone, Copy)]
-enum ImmRule {
-    /// Any value.
-    Any,
-    /// A shift amount: `0..32` or `0..64` (when rejecting out-of-range shifts).
-    Shift(i32),
-    /// A byte-swap width: 16, 32 or 64.
-    Width,
-    /// An atomic operation.
-    Atomic,
-}
-
-/// What is checked last.
-#[derive(Clone, Copy)]
-enum Then {
+/// What is checked after the fields: a rule on the immediate (before the
+/// r10 check), or what follows the instruction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum After {
     /// Nothing.
     Done,
-    /// The second slot of a wide load.
-    Wide,
-    /// The jump or call target `pc + 1 + delta`.
+    /// The immediate is a shift amount in `0..width` (when rejecting out-of-range shifts).
+    Shift(i32),
+    /// The immediate is a byte-swap width: 16, 32 or 64.
+    Width,
+    /// The immediate is an atomic operation.
+    Atomic,
+    /// The jump or call target is `pc + 1 + delta`.
     Target(i32),
-    /// The helper number against the allow-list.
+    /// The immediate is a helper number in the allow-list.
     Helper,
+    /// A wide load: its second slot follows.
+    Wide,
 }
 
 /// Checks the instruction at `pc`; returns its size in slots (1 or 2).
 ///
 /// The checks, in this order: registers above 10, the opcode, the fields the
 /// instruction does not use (must be 0, or one of the values it defines),
-/// the immediate's value, a written r10, then the second slot of a wide
-/// load, the jump or call target, or the helper number.
+/// the immediate's value, the jump or call target or the helper number
+/// (instructions that write no register), a written r10, then the second
+/// slot of a wide load.
 fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> Result<usize, Error> {
     use isa::*;
     let Some(&[opcode, regs, o0, o1, i0, i1, i2, i3]) = slot(text, pc) else {
@@ -286,47 +281,47 @@ fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> 
     let is64 = class(opcode) == CLASS_ALU64;
     // ALU and conditional jumps: K uses imm (src must be 0), X uses src (imm must be 0).
     let operand = if x { F_IMM } else { F_SRC };
-    // Fields that must be 0, the immediate's rule, the register the
-    // instruction writes (0 for none: r0 is always writable), what follows.
-    let (zero, imm_rule, written, then) = match class(opcode) {
+    // Fields that must be 0, the register the instruction writes (0 for
+    // none: r0 is always writable), what is checked after the fields.
+    let (zero, written, after) = match class(opcode) {
         CLASS_ALU | CLASS_ALU64 => {
-            let (zero, imm_rule) = match code {
-                ALU_NEG => (F_SRC | F_OFF | F_IMM, ImmRule::Any),
-                ALU_END => (F_SRC | F_OFF, ImmRule::Width),
+            let (zero, after) = match code {
+                ALU_NEG => (F_SRC | F_OFF | F_IMM, After::Done),
+                ALU_END => (F_SRC | F_OFF, After::Width),
                 // movsx: offset 8, 16 or (64-bit only) 32.
                 ALU_MOV if x && (offset == 8 || offset == 16 || (offset == 32 && is64)) => {
-                    (F_IMM, ImmRule::Any)
+                    (F_IMM, After::Done)
                 }
                 // sdiv / smod: offset 1.
-                ALU_DIV | ALU_MOD if offset == 1 => (operand, ImmRule::Any),
+                ALU_DIV | ALU_MOD if offset == 1 => (operand, After::Done),
                 ALU_LSH | ALU_RSH | ALU_ARSH if !x && config.reject_out_of_range_shifts => {
-                    (operand | F_OFF, ImmRule::Shift(if is64 { 64 } else { 32 }))
+                    (operand | F_OFF, After::Shift(if is64 { 64 } else { 32 }))
                 }
-                _ => (operand | F_OFF, ImmRule::Any),
+                _ => (operand | F_OFF, After::Done),
             };
-            (zero, imm_rule, dst, Then::Done)
+            (zero, dst, after)
         }
         CLASS_JMP | CLASS_JMP32 => match code {
             // gotol: 32-bit offset in imm.
-            JMP_JA if class(opcode) == CLASS_JMP32 => (F_DST | F_SRC | F_OFF, ImmRule::Any, 0, Then::Target(imm)),
-            JMP_JA => (F_DST | F_SRC | F_IMM, ImmRule::Any, 0, Then::Target(offset as i32)),
+            JMP_JA if class(opcode) == CLASS_JMP32 => (F_DST | F_SRC | F_OFF, 0, After::Target(imm)),
+            JMP_JA => (F_DST | F_SRC | F_IMM, 0, After::Target(offset as i32)),
             // callx: helper number in dst, checked at run time.
-            JMP_CALL if x => (F_SRC | F_OFF | F_IMM, ImmRule::Any, 0, Then::Done),
-            JMP_CALL if src == CALL_LOCAL => (F_DST | F_OFF, ImmRule::Any, 0, Then::Target(imm)),
+            JMP_CALL if x => (F_SRC | F_OFF | F_IMM, 0, After::Done),
+            JMP_CALL if src == CALL_LOCAL => (F_DST | F_OFF, 0, After::Target(imm)),
             // A helper call (src 0); any other src is reserved.
-            JMP_CALL => (F_DST | F_SRC | F_OFF, ImmRule::Any, 0, Then::Helper),
-            JMP_EXIT => (F_DST | F_SRC | F_OFF | F_IMM, ImmRule::Any, 0, Then::Done),
-            _ => (operand, ImmRule::Any, 0, Then::Target(offset as i32)),
+            JMP_CALL => (F_DST | F_SRC | F_OFF, 0, After::Helper),
+            JMP_EXIT => (F_DST | F_SRC | F_OFF | F_IMM, 0, After::Done),
+            _ => (operand, 0, After::Target(offset as i32)),
         },
-        CLASS_LD => (F_SRC | F_OFF, ImmRule::Any, dst, Then::Wide),
-        CLASS_LDX => (F_IMM, ImmRule::Any, dst, Then::Done),
-        CLASS_ST => (F_SRC, ImmRule::Any, 0, Then::Done),
+        CLASS_LD => (F_SRC | F_OFF, dst, After::Wide),
+        CLASS_LDX => (F_IMM, dst, After::Done),
+        CLASS_ST => (F_SRC, 0, After::Done),
         // CLASS_STX: an atomic fetch writes its src register (cmpxchg writes r0).
         _ if opcode & 0xe0 == MODE_ATOMIC => {
             let fetch = imm & ATOMIC_FETCH != 0 && imm != ATOMIC_CMPXCHG;
-            (0, ImmRule::Atomic, if fetch { src } else { 0 }, Then::Done)
+            (0, if fetch { src } else { 0 }, After::Atomic)
         }
-        _ => (F_IMM, ImmRule::Any, 0, Then::Done),
+        _ => (F_IMM, 0, After::Done),
     };
     let nonzero = ((dst != 0) as u8 * F_DST)
         | ((src != 0) as u8 * F_SRC)
@@ -335,19 +330,14 @@ fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> 
     if nonzero & zero != 0 {
         return Err(Error::NonzeroReservedField { pc: pc32, opcode });
     }
-    match imm_rule {
-        ImmRule::Any => {}
-        ImmRule::Shift(width) => {
-            if !(0..width).contains(&imm) {
-                return Err(Error::ShiftOutOfRange { pc: pc32, imm });
-            }
+    match after {
+        After::Shift(width) if !(0..width).contains(&imm) => {
+            return Err(Error::ShiftOutOfRange { pc: pc32, imm });
         }
-        ImmRule::Width => {
-            if !matches!(imm, 16 | 32 | 64) {
-                return Err(Error::InvalidImmediate { pc: pc32, imm });
-            }
+        After::Width if !matches!(imm, 16 | 32 | 64) => {
+            return Err(Error::InvalidImmediate { pc: pc32, imm });
         }
-        ImmRule::Atomic => {
+        After::Atomic => {
             // add, or, and, xor, each with or without fetch; xchg; cmpxchg.
             let op = imm & !ATOMIC_FETCH;
             let known = matches!(op, ATOMIC_ADD | ATOMIC_OR | ATOMIC_AND | ATOMIC_XOR)
@@ -357,32 +347,26 @@ fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> 
                 return Err(Error::InvalidImmediate { pc: pc32, imm });
             }
         }
+        // Jumps and calls write no register: checked here, before r10.
+        After::Target(delta) => check_target(text, n, pc, delta, config.strict)?,
+        After::Helper if !config.helpers.contains(imm as u32) => {
+            return Err(Error::HelperNotAllowed { pc: pc32, helper: imm as u32 });
+        }
+        _ => {}
     }
     if written == REG_FP {
         return Err(Error::WriteToR10 { pc: pc32 });
     }
-    match then {
-        Then::Done => Ok(1),
-        Then::Wide => {
-            let Some(second) = slot(text, pc + 1) else {
-                return Err(Error::IncompleteLddw { pc: pc32 });
-            };
-            if second[..4] != [0, 0, 0, 0] {
-                return Err(Error::NonzeroReservedField { pc: pc32 + 1, opcode: second[0] });
-            }
-            Ok(2)
+    if after == After::Wide {
+        let Some(second) = slot(text, pc + 1) else {
+            return Err(Error::IncompleteLddw { pc: pc32 });
+        };
+        if second[..4] != [0, 0, 0, 0] {
+            return Err(Error::NonzeroReservedField { pc: pc32 + 1, opcode: second[0] });
         }
-        Then::Target(delta) => {
-            check_target(text, n, pc, delta, config.strict)?;
-            Ok(1)
-        }
-        Then::Helper => {
-            if !config.helpers.contains(imm as u32) {
-                return Err(Error::HelperNotAllowed { pc: pc32, helper: imm as u32 });
-            }
-            Ok(1)
-        }
+        return Ok(2);
     }
+    Ok(1)
 }
 
 /// Checks a jump or local-call target `pc + 1 + delta`.
