@@ -124,13 +124,13 @@ impl<'a> Image<'a> {
         // of 8, except the signature (last).
         let function_count = u16_at(h, 32) as usize;
         let parts = [
-            (NAME, name_len),
-            (FUNCTIONS, function_count * FUNCTION_ENTRY_LEN),
-            (HELPERS, u16_at(h, 34) as usize * 4),
-            (TEXT, text_len as usize),
-            (RODATA, u32_at(h, 12) as usize),
-            (DATA, data_len as usize),
-            (SIGNATURE, u16_at(h, 38) as usize),
+            (NAME, name_len, true),
+            (FUNCTIONS, function_count * FUNCTION_ENTRY_LEN, true),
+            (HELPERS, u16_at(h, 34) as usize * 4, true),
+            (TEXT, text_len as usize, true),
+            (RODATA, u32_at(h, 12) as usize, true),
+            (DATA, data_len as usize, true),
+            (SIGNATURE, u16_at(h, 38) as usize, false),
         ];
         let mut image = Image {
             format: Format::Native,
@@ -145,7 +145,7 @@ impl<'a> Image<'a> {
         };
         let sections = &mut image.sections;
         let mut layout = Layout { bytes, pos: HEADER_LEN };
-        layout.take_all(sections, &parts, true)?;
+        layout.take_all(sections, &parts)?;
         // Nothing follows the signature: it ends where the layout does.
         image.signed_len = layout.pos - sections[SIGNATURE].len();
         let sections = &image.sections;
@@ -463,45 +463,36 @@ pub(crate) struct Layout<'a> {
 }
 
 impl<'a> Layout<'a> {
-    /// Takes consecutive sections: for each `(index, len)` of `parts`, `len`
-    /// bytes into `sections[index]` (named `SECTIONS[index]` in errors);
-    /// with `pad`, each but the last is followed by zero padding to a
-    /// multiple of 8.
+    /// Takes consecutive sections: for each `(index, len, pad)` of `parts`,
+    /// `len` bytes into `sections[index]` (named `SECTIONS[index]` in
+    /// errors), then with `pad` zero padding up to the next multiple of 8.
+    /// `pos` is never beyond the end of `bytes`.
     #[inline(never)]
     pub(crate) fn take_all(
         &mut self,
         sections: &mut [&'a [u8]; 7],
-        parts: &[(usize, usize)],
-        pad: bool,
+        parts: &[(usize, usize, bool)],
     ) -> Result<(), Error> {
-        for (k, &(index, len)) in parts.iter().enumerate() {
+        let actual = self.bytes.len();
+        for &(index, len, pad) in parts {
             let (Some(&section), Some(slot)) = (SECTIONS.get(index), sections.get_mut(index)) else {
                 continue;
             };
-            *slot = self.take(section, len, pad && k + 1 < parts.len())?;
+            let start = self.pos;
+            let oob = Error::SectionOutOfBounds { section, offset: start, len };
+            let end = start.checked_add(len).ok_or(oob)?;
+            *slot = self.bytes.get(start..end).ok_or(Error::ImageTooShort { needed: end, actual })?;
+            let mut padded = end;
+            if pad {
+                padded = align8(end).ok_or(oob)?;
+                let padding = self.bytes.get(end..padded).ok_or(Error::ImageTooShort { needed: padded, actual })?;
+                if let Some(i) = find_byte(padding, true) {
+                    return Err(Error::InvalidField { section: Section::Padding, offset: end + i });
+                }
+            }
+            self.pos = padded;
         }
         Ok(())
-    }
-
-    /// Takes `len` bytes for `section`; with `pad`, then skips zero padding up
-    /// to the next multiple of 8. `pos` is never beyond the end of `bytes`.
-    #[inline(never)]
-    pub(crate) fn take(&mut self, section: Section, len: usize, pad: bool) -> Result<&'a [u8], Error> {
-        let start = self.pos;
-        let oob = Error::SectionOutOfBounds { section, offset: start, len };
-        let too_short = |needed| Error::ImageTooShort { needed, actual: self.bytes.len() };
-        let end = start.checked_add(len).ok_or(oob)?;
-        let slice = self.bytes.get(start..end).ok_or(too_short(end))?;
-        let mut padded = end;
-        if pad {
-            padded = align8(end).ok_or(oob)?;
-            let padding = self.bytes.get(end..padded).ok_or(too_short(padded))?;
-            if let Some(i) = find_byte(padding, true) {
-                return Err(Error::InvalidField { section: Section::Padding, offset: end + i });
-            }
-        }
-        self.pos = padded;
-        Ok(slice)
     }
 }
 

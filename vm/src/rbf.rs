@@ -60,11 +60,11 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, Error> {
     };
     let sections = &mut image.sections;
     let mut layout = Layout { bytes, pos: RBF_HEADER_LEN };
-    layout.take_all(sections, &[(DATA, data_len), (RODATA, rodata_len), (TEXT, text_len)], false)?;
+    layout.take_all(sections, &[(DATA, data_len, false), (RODATA, rodata_len, false), (TEXT, text_len, false)])?;
     let table_len = function_count
         .checked_mul(RBF_SYMBOL_LEN)
         .ok_or(Error::SectionOutOfBounds { section: Section::Functions, offset: 0, len: usize::MAX })?;
-    layout.take_all(sections, &[(FUNCTIONS, table_len)], false)?;
+    layout.take_all(sections, &[(FUNCTIONS, table_len, false)])?;
     let (functions, text, rodata) = (sections[FUNCTIONS], sections[TEXT], sections[RODATA]);
     if bytes.len() > layout.pos {
         return Err(Error::ImageTrailingBytes { expected: layout.pos, actual: bytes.len() });
