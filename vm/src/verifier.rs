@@ -222,11 +222,12 @@ const KNOWN: [u32; 8] = {
     map
 };
 
-/// Fields of an instruction, as bits of a mask of fields that must be 0.
-const F_DST: u8 = 1;
-const F_SRC: u8 = 2;
-const F_OFF: u8 = 4;
-const F_IMM: u8 = 8;
+/// Fields of an instruction, as bits of a mask of fields that must be 0:
+/// the register fields are the bits of the register byte itself.
+const F_DST: u32 = 0x0f;
+const F_SRC: u32 = 0xf0;
+const F_OFF: u32 = 0x100;
+const F_IMM: u32 = 0x200;
 
 /// What is checked after the fields: a rule on the immediate (before the
 /// r10 check), or what follows the instruction.
@@ -323,10 +324,9 @@ fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> 
         }
         _ => (F_IMM, 0, After::Done),
     };
-    let nonzero = ((dst != 0) as u8 * F_DST)
-        | ((src != 0) as u8 * F_SRC)
-        | ((offset != 0) as u8 * F_OFF)
-        | ((imm != 0) as u8 * F_IMM);
+    // The register byte as it is (F_DST and F_SRC are its bits), then one
+    // bit each for a nonzero offset and immediate.
+    let nonzero = regs as u32 | ((offset != 0) as u32 * F_OFF) | ((imm != 0) as u32 * F_IMM);
     if nonzero & zero != 0 {
         return Err(Error::NonzeroReservedField { pc: pc32, opcode });
     }
