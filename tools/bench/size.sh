@@ -6,7 +6,7 @@
 #
 # Code: two probe firmwares with identical start-up, console, panic and exit
 # code; `size-vm` additionally parses an image, verifies and runs a program
-# (image parser + verifier + interpreter). VM size = size-vm - size-base
+# (image parser + verifier + translator + interpreter). VM size = size-vm - size-base
 # (llvm-size: text includes .rodata, e.g. jump tables).
 # RAM: `size-vm` runs under QEMU and reports the sizes of the VM's structures
 # and the kernel stack a load + run used (stack painting).
@@ -54,7 +54,7 @@ container=$((stack + slot))
 echo "femto-vm footprint on thumbv7em-none-eabi (kernel release profile)"
 printf '  %-44s %8s\n' "probe with VM (size-vm): text data bss" "$vm_text $vm_data $vm_bss"
 printf '  %-44s %8s\n' "probe without VM (size-base): text data bss" "$base_text $base_data $base_bss"
-printf '  %-44s %8d bytes  (target <= 6144; original 4056)\n' "VM text (parser + verifier + interpreter)" "$text"
+printf '  %-44s %8d bytes  (target <= 6144; original 4056)\n' "VM text (parser, verifier, translator, interp.)" "$text"
 printf '  %-44s %8d / %d bytes\n' "VM data / bss" "$data" "$bss"
 printf '  %-44s %8d bytes\n' "per container: stack (one 512-byte frame)" "$stack"
 printf '  %-44s %8d bytes\n' "per container: capsule record (Slot<0>)" "$slot"
