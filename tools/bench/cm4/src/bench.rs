@@ -64,23 +64,27 @@ pub fn main() -> ! {
 /// can be translated in place as the capsule does at load.
 const TEXT_BUF: usize = 8 * 1100;
 
+/// `text` copied into the start of `buf` (programs are translated in place,
+/// so they must be in RAM).
+fn in_ram<'b>(buf: &'b mut [u8; TEXT_BUF], text: &[u8]) -> Result<&'b mut [u8], Error> {
+    let copy = buf.get_mut(..text.len()).ok_or(Error::ImageTooShort {
+        needed: text.len(),
+        actual: TEXT_BUF,
+    })?;
+    copy.copy_from_slice(text);
+    Ok(copy)
+}
+
 fn per_op(s: &mut Sections, name: &str, text: &'static [u8]) -> bool {
     let cfg = config();
     let text = black_box(text);
     // Load as the capsule does: the program is in RAM, verified and
     // translated in place (`femto_vm::translate`); "verify" measures both.
     let mut buf = [0u8; TEXT_BUF];
-    let Some(copy) = buf.get_mut(..text.len()) else {
-        return report_error(
-            name,
-            "copy",
-            Error::ImageTooShort {
-                needed: text.len(),
-                actual: TEXT_BUF,
-            },
-        );
+    let copy = match in_ram(&mut buf, text) {
+        Ok(c) => c,
+        Err(e) => return report_error(name, "copy", e),
     };
-    copy.copy_from_slice(text);
     let program = match s.measure_named("verify", name, || femto_vm::verify_translated(copy, &cfg))
     {
         Ok(p) => p,
@@ -139,17 +143,10 @@ fn fletcher32(s: &mut Sections) -> bool {
         Err(e) => return report_error("fletcher32", "verify", e),
     };
     let mut buf = [0u8; TEXT_BUF];
-    let Some(copy) = buf.get_mut(..text.len()) else {
-        return report_error(
-            "fletcher32",
-            "copy",
-            Error::ImageTooShort {
-                needed: text.len(),
-                actual: TEXT_BUF,
-            },
-        );
+    let copy = match in_ram(&mut buf, text) {
+        Ok(c) => c,
+        Err(e) => return report_error("fletcher32", "copy", e),
     };
-    copy.copy_from_slice(text);
     let program: Program<'_> = match s.measure("verify.fletcher32", || {
         femto_vm::verify_translated(copy, &cfg)
     }) {
@@ -465,31 +462,18 @@ fn hook_fire(s: &mut Sections) -> bool {
         faults: 0,
         result: Some(0),
     };
-    // Warm-up (zeroes the container stack once), then the measured fire.
-    ok &= check_outcome(
-        "hook.warm_up",
-        hooks_dyn.fire(hooks::BUTTON_ID, &mut ctx),
-        one,
-    );
-    ok &= check_upcalls("hook.warm_up", process.drain_tasks());
-    let outcome = s.measure("hook.fire_one_trivial", || {
-        hooks_dyn.fire(black_box(hooks::BUTTON_ID), &mut ctx)
-    });
-    ok &= check_outcome("hook.fire_one_trivial", outcome, one);
-    ok &= check_upcalls("hook.fire_one_trivial", process.drain_tasks());
-
+    // Each: a warm-up fire (zeroes the container stack once), then the
+    // measured fire; both must run the container once and queue one upcall.
+    let mut fire_twice = |s: &mut Sections, name: &str, id: u16, ctx: &mut [u8]| {
+        let mut ok = check_outcome(name, hooks_dyn.fire(id, ctx), one);
+        ok &= check_upcalls(name, process.drain_tasks());
+        let outcome = s.measure(name, || hooks_dyn.fire(black_box(id), ctx));
+        ok &= check_outcome(name, outcome, one);
+        ok & check_upcalls(name, process.drain_tasks())
+    };
+    ok &= fire_twice(s, "hook.fire_one_trivial", hooks::BUTTON_ID, &mut ctx);
     let mut tctx = hooks::temperature_context(2150, 0, 0);
-    ok &= check_outcome(
-        "hook.warm_up_rw",
-        hooks_dyn.fire(hooks::TEMPERATURE_ID, &mut tctx),
-        one,
-    );
-    ok &= check_upcalls("hook.warm_up_rw", process.drain_tasks());
-    let outcome = s.measure("hook.fire_one_trivial_rw", || {
-        hooks_dyn.fire(black_box(hooks::TEMPERATURE_ID), &mut tctx)
-    });
-    ok &= check_outcome("hook.fire_one_trivial_rw", outcome, one);
-    ok &= check_upcalls("hook.fire_one_trivial_rw", process.drain_tasks());
+    ok &= fire_twice(s, "hook.fire_one_trivial_rw", hooks::TEMPERATURE_ID, &mut tctx);
     ok
 }
 
