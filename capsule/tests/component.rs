@@ -59,7 +59,7 @@ impl TemperatureClient for App {
 fn component_builds_a_working_capsule_and_temperature_layer() {
     let _g = lock();
     let b = boot(1);
-    let hw = FakeAlarm::new();
+    let hw = harness::new_alarm();
     let mux: &'static MuxAlarm<'static, FakeAlarm> = Box::leak(Box::new(MuxAlarm::new(hw)));
     hw.set_alarm_client(mux);
     // SAFETY: static_buf! hands out its static once; this test runs once.

@@ -94,7 +94,7 @@ pub fn setup(procs: usize) -> Fx {
         "too many capsules in one test binary: split the test file"
     );
     let b = boot(procs);
-    let alarm = FakeAlarm::new();
+    let alarm = new_alarm();
     let console: &'static RecordingConsole = Box::leak(Box::default());
     let grant = b.kernel.create_grant(DRIVER_NUM, &cap());
     let context: &'static mut [u8] = Box::leak(vec![0u8; CONTEXT].into_boxed_slice());

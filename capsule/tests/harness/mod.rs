@@ -13,8 +13,10 @@
 //!   allocated from a per-process byte arena with the requested alignment;
 //!   process RAM (for allow buffers) is a leaked byte array.
 //! * [`FakeChip`] (no MPU, a dummy user/kernel boundary that is never used
-//!   because the fake process does its own switching), a `KernelResources`
-//!   implementation, and the kernel's own cooperative scheduler.
+//!   because the fake process does its own switching) and [`FakeAlarm`],
+//!   from the `femto-fake-tock` crate (shared with the Cortex-M4 benchmark),
+//!   a `KernelResources` implementation, and the kernel's own cooperative
+//!   scheduler.
 //! * [`World`] ties them together: `kernel.kernel_loop_operation()` is run
 //!   until every process is idle, exactly as a board's main loop would.
 //!
@@ -34,7 +36,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use kernel::capabilities;
-use kernel::hil::time::{Alarm, AlarmClient, Freq1KHz, Ticks, Ticks32, Time};
 use kernel::platform::chip::Chip;
 use kernel::platform::mpu;
 use kernel::platform::{KernelResources, SyscallDriverLookup};
@@ -46,7 +47,7 @@ use kernel::processbuffer::{ReadOnlyProcessBuffer, ReadWriteProcessBuffer};
 use kernel::scheduler::cooperative::{CoopProcessNode, CooperativeSched};
 use kernel::storage_permissions::StoragePermissions;
 use kernel::syscall::SyscallDriver;
-use kernel::syscall::{ContextSwitchReason, Syscall, SyscallReturn, UserspaceKernelBoundary};
+use kernel::syscall::{ContextSwitchReason, Syscall, SyscallReturn};
 use kernel::upcall::UpcallId;
 use kernel::utilities::capability_ptr::CapabilityPtr;
 use kernel::{ErrorCode, Kernel};
@@ -68,16 +69,17 @@ pub fn lock() -> MutexGuard<'static, ()> {
 }
 
 /// The capabilities tests need (a test harness is trusted board code).
-pub struct TestCap;
-// SAFETY: the harness plays the role of a board's main.rs, which is allowed
-// to hold these capabilities.
-unsafe impl capabilities::ExternalProcessCapability for TestCap {}
-// SAFETY: as above.
-unsafe impl capabilities::MainLoopCapability for TestCap {}
-// SAFETY: as above.
-unsafe impl capabilities::MemoryAllocationCapability for TestCap {}
-// SAFETY: as above.
-unsafe impl capabilities::ProcessManagementCapability for TestCap {}
+pub use femto_fake_tock::Cap as TestCap;
+/// The chip (no MPU; the alarm is its interrupt source), shared with the
+/// Cortex-M4 benchmark (`femto-fake-tock`).
+pub use femto_fake_tock::FakeChip;
+/// The fake alarm, driven by the test (`now`, `fired`).
+pub type FakeAlarm = femto_fake_tock::FakeAlarm<'static>;
+
+/// A fake alarm at time 0, leaked (`'static`, as capsules need).
+pub fn new_alarm() -> &'static FakeAlarm {
+    Box::leak(Box::new(FakeAlarm::new()))
+}
 
 /// Creates the capability used by tests for every capability-gated call.
 pub fn cap() -> TestCap {
@@ -600,98 +602,6 @@ fn task_matches(task: &Task, upcall_id: UpcallId) -> bool {
     }
 }
 
-/// The never-used user/kernel boundary of [`FakeChip`]: the fake process
-/// implements `switch_to` itself and never calls into it.
-pub struct NoBoundary;
-
-impl UserspaceKernelBoundary for NoBoundary {
-    type StoredState = ();
-    fn initial_process_app_brk_size(&self) -> usize {
-        0
-    }
-    unsafe fn initialize_process(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &mut Self::StoredState,
-    ) -> Result<(), ()> {
-        Err(())
-    }
-    unsafe fn set_syscall_return_value(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &mut Self::StoredState,
-        _return_value: SyscallReturn,
-    ) -> Result<(), ()> {
-        Err(())
-    }
-    unsafe fn set_process_function(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &mut Self::StoredState,
-        _upcall: FunctionCall,
-    ) -> Result<(), ()> {
-        Err(())
-    }
-    unsafe fn switch_to_process(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &mut Self::StoredState,
-    ) -> (ContextSwitchReason, Option<*const u8>) {
-        (ContextSwitchReason::Interrupted, None)
-    }
-    unsafe fn print_context(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &Self::StoredState,
-        _writer: &mut dyn Write,
-    ) {
-    }
-    fn store_context(
-        &self,
-        _state: &Self::StoredState,
-        _out: &mut [u8],
-    ) -> Result<usize, ErrorCode> {
-        Err(ErrorCode::NOSUPPORT)
-    }
-}
-
-/// A chip with no MPU; its only interrupt source is the fake alarm.
-pub struct FakeChip {
-    boundary: NoBoundary,
-    pub alarm: Option<&'static FakeAlarm>,
-}
-
-impl Chip for FakeChip {
-    type MPU = ();
-    type UserspaceKernelBoundary = NoBoundary;
-    fn service_pending_interrupts(&self) {
-        if let Some(a) = self.alarm {
-            a.service();
-        }
-    }
-    fn has_pending_interrupts(&self) -> bool {
-        self.alarm.is_some_and(|a| a.pending())
-    }
-    fn mpu(&self) -> &Self::MPU {
-        &()
-    }
-    fn userspace_kernel_boundary(&self) -> &Self::UserspaceKernelBoundary {
-        &self.boundary
-    }
-    fn sleep(&self) {}
-    unsafe fn atomic<F, R>(&self, f: F) -> R
-    where
-        F: FnOnce() -> R,
-    {
-        f()
-    }
-    unsafe fn print_state(&self, _writer: &mut dyn Write) {}
-}
 
 /// Driver lookup: a list of `(driver number, driver)`.
 pub struct Drivers {
@@ -805,10 +715,7 @@ impl Boot {
                 drivers: Drivers { list },
                 scheduler: self.scheduler,
             },
-            chip: FakeChip {
-                boundary: NoBoundary,
-                alarm,
-            },
+            chip: FakeChip::new(alarm),
         }
     }
 }
@@ -872,73 +779,6 @@ impl World {
     }
 }
 
-/// A 1 kHz, 32-bit alarm driven by the test.
-pub struct FakeAlarm {
-    pub now: Cell<u32>,
-    armed: Cell<Option<(u32, u32)>>,
-    client: Cell<Option<&'static dyn AlarmClient>>,
-    pub fired: Cell<usize>,
-}
-
-impl FakeAlarm {
-    pub fn new() -> &'static FakeAlarm {
-        Box::leak(Box::new(FakeAlarm {
-            now: Cell::new(0),
-            armed: Cell::new(None),
-            client: Cell::new(None),
-            fired: Cell::new(0),
-        }))
-    }
-    fn pending(&self) -> bool {
-        match self.armed.get() {
-            Some((reference, dt)) => self.now.get().wrapping_sub(reference) >= dt,
-            None => false,
-        }
-    }
-    fn service(&self) {
-        if self.pending() {
-            self.armed.set(None);
-            self.fired.set(self.fired.get() + 1);
-            if let Some(c) = self.client.get() {
-                c.alarm();
-            }
-        }
-    }
-}
-
-impl Time for FakeAlarm {
-    type Frequency = Freq1KHz;
-    type Ticks = Ticks32;
-    fn now(&self) -> Ticks32 {
-        Ticks32::from(self.now.get())
-    }
-}
-
-impl<'a> Alarm<'a> for FakeAlarm {
-    fn set_alarm_client(&self, client: &'a dyn AlarmClient) {
-        // SAFETY: the tests only ever pass 'static clients (leaked capsules);
-        // the lifetime is erased to store it in this 'static fake.
-        let client: &'static dyn AlarmClient = unsafe { core::mem::transmute(client) };
-        self.client.set(Some(client));
-    }
-    fn set_alarm(&self, reference: Ticks32, dt: Ticks32) {
-        self.armed.set(Some((reference.into_u32(), dt.into_u32())));
-    }
-    fn get_alarm(&self) -> Ticks32 {
-        let (r, d) = self.armed.get().unwrap_or((0, 0));
-        Ticks32::from(r.wrapping_add(d))
-    }
-    fn disarm(&self) -> Result<(), ErrorCode> {
-        self.armed.set(None);
-        Ok(())
-    }
-    fn is_armed(&self) -> bool {
-        self.armed.get().is_some()
-    }
-    fn minimum_dt(&self) -> Ticks32 {
-        Ticks32::from(1)
-    }
-}
 
 /// `command(driver, num, a, b)`.
 pub fn command(driver: usize, num: usize, a: usize, b: usize) -> Syscall {

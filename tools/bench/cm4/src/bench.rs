@@ -334,7 +334,7 @@ fn hook_fire(s: &mut Sections) -> bool {
     use kernel::Kernel;
 
     use crate::tock::{
-        Arena, BoardCap, FakeAlarm, FakeChip, FakeProcess, NoBoundary, NullConsole, OneProcess,
+        Arena, BoardCap, FakeAlarm, FakeChip, FakeProcess, NullConsole, OneProcess,
         Platform, Ram, Resources,
     };
 
@@ -403,7 +403,7 @@ fn hook_fire(s: &mut Sections) -> bool {
         kernel,
         process,
         resources,
-        chip: FakeChip(NoBoundary),
+        chip: FakeChip::new(None),
     };
 
     // Load the trivial container through the syscall path.
@@ -464,7 +464,7 @@ fn hook_fire(s: &mut Sections) -> bool {
     };
     // Each: a warm-up fire (zeroes the container stack once), then the
     // measured fire; both must run the container once and queue one upcall.
-    let mut fire_twice = |s: &mut Sections, name: &str, id: u16, ctx: &mut [u8]| {
+    let fire_twice = |s: &mut Sections, name: &str, id: u16, ctx: &mut [u8]| {
         let mut ok = check_outcome(name, hooks_dyn.fire(id, ctx), one);
         ok &= check_upcalls(name, process.drain_tasks());
         let outcome = s.measure(name, || hooks_dyn.fire(black_box(id), ctx));

@@ -1,6 +1,7 @@
 //! A minimal bare-metal Tock platform for measuring the capsule's hook path:
-//! one fake process, a chip without MPU or interrupts, a scheduler that runs
-//! that process, a fake alarm and a silent console.
+//! one fake process, a scheduler that runs that process and a silent
+//! console; the chip (without MPU or interrupts), the alarm and the
+//! capabilities come from `femto-fake-tock`.
 //!
 //! It is the `no_std` counterpart of the host test harness
 //! (`capsule/tests/harness`): the process does not run machine code; its
@@ -19,8 +20,6 @@ use core::ptr::NonNull;
 
 use kernel::collections::queue::Queue;
 use kernel::collections::ring_buffer::RingBuffer;
-use kernel::hil::time::{Alarm, AlarmClient, Freq1KHz, Ticks, Ticks32, Time};
-use kernel::platform::chip::Chip;
 use kernel::platform::mpu;
 use kernel::platform::{KernelResources, SyscallDriverLookup};
 use kernel::process::StoppedExecutingReason;
@@ -32,7 +31,7 @@ use kernel::processbuffer::{ReadOnlyProcessBuffer, ReadWriteProcessBuffer};
 use kernel::scheduler::{Scheduler, SchedulingDecision};
 use kernel::storage_permissions::StoragePermissions;
 use kernel::syscall::{
-    ContextSwitchReason, Syscall, SyscallDriver, SyscallReturn, UserspaceKernelBoundary,
+    ContextSwitchReason, Syscall, SyscallDriver, SyscallReturn,
 };
 use kernel::upcall::UpcallId;
 use kernel::utilities::capability_ptr::CapabilityPtr;
@@ -55,15 +54,12 @@ pub struct Ram(pub [u8; PROCESS_RAM]);
 #[repr(C, align(16))]
 pub struct Arena(pub [u8; GRANT_ARENA]);
 
-/// The capabilities a board's main holds.
-pub struct BoardCap;
-// SAFETY: this firmware plays the role of a board's main.rs, which is
-// allowed to hold these capabilities.
-unsafe impl capabilities::ExternalProcessCapability for BoardCap {}
-// SAFETY: as above.
-unsafe impl capabilities::MainLoopCapability for BoardCap {}
-// SAFETY: as above.
-unsafe impl capabilities::MemoryAllocationCapability for BoardCap {}
+/// The capabilities a board's main holds, the chip (no MPU; no interrupts
+/// here) and the alarm: shared with the capsule's host test harness
+/// (`femto-fake-tock`).
+pub use femto_fake_tock::{Cap as BoardCap, FakeChip};
+/// The alarm the capsule is built with (it never fires in the benchmark).
+pub type FakeAlarm = femto_fake_tock::FakeAlarm<'static>;
 
 /// A fake Tock process: scripted syscalls, a RAM array, a grant arena.
 pub struct FakeProcess {
@@ -461,92 +457,6 @@ impl Process for FakeProcess {
     }
 }
 
-/// The never-used user/kernel boundary of [`FakeChip`] (the fake process
-/// does its own switching).
-pub struct NoBoundary;
-
-impl UserspaceKernelBoundary for NoBoundary {
-    type StoredState = ();
-    fn initial_process_app_brk_size(&self) -> usize {
-        0
-    }
-    unsafe fn initialize_process(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &mut Self::StoredState,
-    ) -> Result<(), ()> {
-        Err(())
-    }
-    unsafe fn set_syscall_return_value(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &mut Self::StoredState,
-        _return_value: SyscallReturn,
-    ) -> Result<(), ()> {
-        Err(())
-    }
-    unsafe fn set_process_function(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &mut Self::StoredState,
-        _upcall: FunctionCall,
-    ) -> Result<(), ()> {
-        Err(())
-    }
-    unsafe fn switch_to_process(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &mut Self::StoredState,
-    ) -> (ContextSwitchReason, Option<*const u8>) {
-        (ContextSwitchReason::Interrupted, None)
-    }
-    unsafe fn print_context(
-        &self,
-        _accessible_memory_start: *const u8,
-        _app_brk: *const u8,
-        _state: &Self::StoredState,
-        _writer: &mut dyn Write,
-    ) {
-    }
-    fn store_context(
-        &self,
-        _state: &Self::StoredState,
-        _out: &mut [u8],
-    ) -> Result<usize, ErrorCode> {
-        Err(ErrorCode::NOSUPPORT)
-    }
-}
-
-/// A chip with no MPU and no interrupts.
-pub struct FakeChip(pub NoBoundary);
-
-impl Chip for FakeChip {
-    type MPU = ();
-    type UserspaceKernelBoundary = NoBoundary;
-    fn service_pending_interrupts(&self) {}
-    fn has_pending_interrupts(&self) -> bool {
-        false
-    }
-    fn mpu(&self) -> &Self::MPU {
-        &()
-    }
-    fn userspace_kernel_boundary(&self) -> &Self::UserspaceKernelBoundary {
-        &self.0
-    }
-    fn sleep(&self) {}
-    unsafe fn atomic<F, R>(&self, f: F) -> R
-    where
-        F: FnOnce() -> R,
-    {
-        f()
-    }
-    unsafe fn print_state(&self, _writer: &mut dyn Write) {}
-}
-
 /// Runs the one process whenever it is ready.
 pub struct OneProcess {
     /// The process.
@@ -649,51 +559,6 @@ impl Platform {
 /// Links the process to the kernel (after `Kernel::new`).
 pub fn attach_kernel(process: &FakeProcess, kernel: &'static Kernel) {
     process.kernel.set(kernel);
-}
-
-/// A 1 kHz, 32-bit alarm whose clock only moves when told to.
-pub struct FakeAlarm {
-    now: Cell<u32>,
-    armed: Cell<Option<(u32, u32)>>,
-}
-
-impl FakeAlarm {
-    /// At time 0, disarmed.
-    pub const fn new() -> FakeAlarm {
-        FakeAlarm {
-            now: Cell::new(0),
-            armed: Cell::new(None),
-        }
-    }
-}
-
-impl Time for FakeAlarm {
-    type Frequency = Freq1KHz;
-    type Ticks = Ticks32;
-    fn now(&self) -> Ticks32 {
-        Ticks32::from(self.now.get())
-    }
-}
-
-impl<'a> Alarm<'a> for FakeAlarm {
-    fn set_alarm_client(&self, _client: &'a dyn AlarmClient) {}
-    fn set_alarm(&self, reference: Ticks32, dt: Ticks32) {
-        self.armed.set(Some((reference.into_u32(), dt.into_u32())));
-    }
-    fn get_alarm(&self) -> Ticks32 {
-        let (r, d) = self.armed.get().unwrap_or((0, 0));
-        Ticks32::from(r.wrapping_add(d))
-    }
-    fn disarm(&self) -> Result<(), ErrorCode> {
-        self.armed.set(None);
-        Ok(())
-    }
-    fn is_armed(&self) -> bool {
-        self.armed.get().is_some()
-    }
-    fn minimum_dt(&self) -> Ticks32 {
-        Ticks32::from(1)
-    }
 }
 
 /// Discards container output (the trivial container prints nothing).
