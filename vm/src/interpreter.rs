@@ -398,6 +398,36 @@ fn execute_loop<const TRACE: bool>(
                 *r = $f(*r as u32, v) as u32 as u64;
             }};
         }
+        // Register-specialised forms: `$n` is a constant, so the register
+        // is at a fixed offset in the register file.
+        macro_rules! add64_imm_rn {
+            ($n:literal) => {{
+                let r = &mut regs[$n];
+                *r = r.wrapping_add(imm!() as i64 as u64);
+            }};
+        }
+        macro_rules! add64_reg_rn {
+            ($n:literal) => {{
+                let v = regs[src!()];
+                let r = &mut regs[$n];
+                *r = r.wrapping_add(v);
+            }};
+        }
+        macro_rules! mov64_reg_rn {
+            ($n:literal) => {{
+                regs[$n] = regs[src!()];
+            }};
+        }
+        macro_rules! ldxdw_fp_rn {
+            ($n:literal) => {
+                ldx_fp!(8, u64, u64, $n)
+            };
+        }
+        macro_rules! stxdw_fp_rn {
+            ($n:literal) => {
+                st_fp!(8, regs[$n])
+            };
+        }
         // A taken jump by `delta` slots (relative to the next instruction).
         macro_rules! jump {
             ($delta:expr) => {{
@@ -460,12 +490,15 @@ fn execute_loop<const TRACE: bool>(
             };
         }
         macro_rules! ldx_fp {
-            ($n:literal, $t:ty, $ext:ty) => {{
+            ($n:literal, $t:ty, $ext:ty) => {
+                ldx_fp!($n, $t, $ext, dst!())
+            };
+            ($n:literal, $t:ty, $ext:ty, $dst:expr) => {{
                 let v = match memory.stack_chunk::<$n>(fp_index!()) {
                     Some(c) => *c,
                     None => fault!(memory.load::<$n>(regs[10].wrapping_add(off!() as i64 as u64))),
                 };
-                regs[dst!()] = <$t>::from_le_bytes(v) as $ext as u64;
+                regs[$dst] = <$t>::from_le_bytes(v) as $ext as u64;
             }};
         }
         macro_rules! st_fp {
@@ -507,6 +540,59 @@ fn execute_loop<const TRACE: bool>(
                 regs[dst!()] = v;
                 pc = pc.wrapping_add(1);
             }
+            // Register-specialised forms: the register is in the opcode (see
+            // `crate::translate`; the tables there and these literals are
+            // checked to agree at compile time, below the loop).
+            0x20 => add64_imm_rn!(0),
+            0x21 => add64_imm_rn!(1),
+            0x22 => add64_imm_rn!(2),
+            0x23 => add64_imm_rn!(3),
+            0x28 => add64_imm_rn!(4),
+            0x29 => add64_imm_rn!(5),
+            0x2a => add64_imm_rn!(6),
+            0x2b => add64_imm_rn!(7),
+            0x30 => add64_imm_rn!(8),
+            0x31 => add64_imm_rn!(9),
+            0x32 => add64_reg_rn!(0),
+            0x33 => add64_reg_rn!(1),
+            0x38 => add64_reg_rn!(2),
+            0x39 => add64_reg_rn!(3),
+            0x3a => add64_reg_rn!(4),
+            0x3b => add64_reg_rn!(5),
+            0x40 => add64_reg_rn!(6),
+            0x41 => add64_reg_rn!(7),
+            0x42 => add64_reg_rn!(8),
+            0x43 => add64_reg_rn!(9),
+            0x48 => mov64_reg_rn!(0),
+            0x49 => mov64_reg_rn!(1),
+            0x4a => mov64_reg_rn!(2),
+            0x4b => mov64_reg_rn!(3),
+            0x50 => mov64_reg_rn!(4),
+            0x51 => mov64_reg_rn!(5),
+            0x52 => mov64_reg_rn!(6),
+            0x53 => mov64_reg_rn!(7),
+            0x58 => mov64_reg_rn!(8),
+            0x59 => mov64_reg_rn!(9),
+            0x5a => ldxdw_fp_rn!(0),
+            0x5b => ldxdw_fp_rn!(1),
+            0x80 => ldxdw_fp_rn!(2),
+            0x82 => ldxdw_fp_rn!(3),
+            0x83 => ldxdw_fp_rn!(4),
+            0x88 => ldxdw_fp_rn!(5),
+            0x8a => ldxdw_fp_rn!(6),
+            0x8b => ldxdw_fp_rn!(7),
+            0x8c => ldxdw_fp_rn!(8),
+            0x8e => ldxdw_fp_rn!(9),
+            0x8f => stxdw_fp_rn!(0),
+            0x90 => stxdw_fp_rn!(1),
+            0x92 => stxdw_fp_rn!(2),
+            0x93 => stxdw_fp_rn!(3),
+            0x98 => stxdw_fp_rn!(4),
+            0x99 => stxdw_fp_rn!(5),
+            0x9a => stxdw_fp_rn!(6),
+            0x9b => stxdw_fp_rn!(7),
+            0x9d => stxdw_fp_rn!(8),
+            0x9e => stxdw_fp_rn!(9),
             XOP_LSH64_SMALL => alu64!(K, |d: u64, s: u64| shl64_small(d, s as u32 & 31)),
             XOP_RSH64_SMALL => alu64!(K, |d: u64, s: u64| shr64_small(d, s as u32 & 31)),
             0x60 => ldx_fp!(4, u32, u32),
@@ -752,21 +838,27 @@ fn execute_loop<const TRACE: bool>(
             // the match is exhaustive without a wildcard: the dispatch table
             // then covers all 256 values and needs no range check.
             0x00 | 0x01 | 0x02 | 0x03 | 0x08 | 0x09 | 0x0a | 0x0b | 0x0d | 0x0e | 0x10 | 0x11 |
-            0x12 | 0x13 | 0x19 | 0x1a | 0x1b | 0x20 | 0x21 | 0x22 | 0x23 | 0x28 | 0x29 | 0x2a |
-            0x2b | 0x30 | 0x31 | 0x32 | 0x33 | 0x38 | 0x39 | 0x3a | 0x3b | 0x40 | 0x41 | 0x42 |
-            0x43 | 0x48 | 0x49 | 0x4a | 0x4b | 0x50 | 0x51 | 0x52 | 0x53 | 0x58 | 0x59 | 0x5a |
-            0x5b | 0x80 | 0x82 | 0x83 | 0x86 | 0x88 | 0x8a | 0x8b | 0x8c | 0x8e | 0x8f | 0x90 |
-            0x92 | 0x93 | 0x96 | 0x98 | 0x99 | 0x9a | 0x9b | 0x9d | 0x9e | 0xa0 | 0xa1 | 0xa2 |
-            0xa3 | 0xa8 | 0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 | 0xb3 | 0xb9 | 0xba | 0xc0 |
-            0xc1 | 0xc2 | 0xc8 | 0xc9 | 0xca | 0xcb | 0xd0 | 0xd1 | 0xd2 | 0xd3 | 0xd9 | 0xda |
-            0xdf | 0xe8 | 0xe9 | 0xec | 0xed | 0xee | 0xef | 0xf0 | 0xf1 | 0xf4 | 0xf5 | 0xf6 |
-            0xf7 | 0xf8 | 0xf9 | 0xfc | 0xfd | 0xfe | 0xff => {
+            0x12 | 0x13 | 0x19 | 0x1a | 0x1b | 0x86 | 0x96 | 0xa0 | 0xa1 | 0xa2 | 0xa3 | 0xa8 |
+            0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 | 0xb3 | 0xb9 | 0xba | 0xc0 | 0xc1 | 0xc2 |
+            0xc8 | 0xc9 | 0xca | 0xcb | 0xd0 | 0xd1 | 0xd2 | 0xd3 | 0xd9 | 0xda | 0xdf | 0xe8 |
+            0xe9 | 0xec | 0xed | 0xee | 0xef | 0xf0 | 0xf1 | 0xf4 | 0xf5 | 0xf6 | 0xf7 | 0xf8 |
+            0xf9 | 0xfc | 0xfd | 0xfe | 0xff => {
                 return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op })
             }
         }
         pc = pc.wrapping_add(1);
     }
 }
+
+// The literals of the register-specialised arms in `execute_loop` are the
+// translation's tables.
+const _: () = {
+    assert!(matches!(translate::XOP_ADD64_IMM_RN, [0x20, 0x21, 0x22, 0x23, 0x28, 0x29, 0x2a, 0x2b, 0x30, 0x31]));
+    assert!(matches!(translate::XOP_ADD64_REG_RN, [0x32, 0x33, 0x38, 0x39, 0x3a, 0x3b, 0x40, 0x41, 0x42, 0x43]));
+    assert!(matches!(translate::XOP_MOV64_REG_RN, [0x48, 0x49, 0x4a, 0x4b, 0x50, 0x51, 0x52, 0x53, 0x58, 0x59]));
+    assert!(matches!(translate::XOP_LDXDW_FP_RN, [0x5a, 0x5b, 0x80, 0x82, 0x83, 0x88, 0x8a, 0x8b, 0x8c, 0x8e]));
+    assert!(matches!(translate::XOP_STXDW_FP_RN, [0x8f, 0x90, 0x92, 0x93, 0x98, 0x99, 0x9a, 0x9b, 0x9d, 0x9e]));
+};
 
 /// Enters a BPF-to-BPF call at `this`: saves r6–r9, r10 and the return pc,
 /// moves r10 down one frame.

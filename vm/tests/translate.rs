@@ -9,7 +9,10 @@
 mod common;
 
 use common::*;
-use femto_vm::translate::{self, XOP_MOV32_ZEXT, XOP_MOV64_REG, XOP_MOV_ADD_IMM, XOP_MOV_ADD_REG, XOP_ZEXT};
+use femto_vm::translate::{
+    self, XOP_ADD64_IMM_RN, XOP_ADD64_REG_RN, XOP_LDXDW_FP_RN, XOP_MOV32_ZEXT, XOP_MOV64_REG_RN, XOP_MOV_ADD_IMM,
+    XOP_MOV_ADD_REG, XOP_STXDW_FP_RN, XOP_ZEXT,
+};
 use femto_vm::{Access, Error, InsnCounter, Memory, Program, Tracer, VerifierConfig};
 
 /// The opcode bytes of `prog` after translation.
@@ -40,19 +43,23 @@ fn rewrites_only_what_it_should() {
         lsh32(3),                 // 7: not followed by rsh of r3: unchanged
         rsh32(4),                 // 8
         i(0xbf, 5, 1, 8, 0),      // 9: movsx: unchanged
-        movr(6, 1),               // 10: plain mov
-        i(0x79, 0, 10, -8, 0),    // 11: ldxdw r0, [r10-8] -> fast form
+        movr(6, 1),               // 10: plain mov, specialised for r6
+        i(0x79, 0, 10, -8, 0),    // 11: ldxdw r0, [r10-8] -> fast form for r0
         i(0x79, 0, 1, 0, 0),      // 12: ldxdw r0, [r1]: unchanged
-        i(0x7b, 10, 1, -8, 0),    // 13: stxdw [r10-8], r1 -> fast form
+        i(0x7b, 10, 1, -8, 0),    // 13: stxdw [r10-8], r1 -> fast form for r1
         i(0x72, 10, 0, -1, 7),    // 14: stb [r10-1], 7 -> fast form
+        i(0x7b, 10, 10, -16, 0),  // 15: stxdw [r10-16], r10 -> general fast form
+        i(0x07, 9, 0, 0, 3),      // 16: add64 r9, 3 -> specialised for r9
+        i(0x0f, 3, 10, 0, 0),     // 17: add64 r3, r10 -> specialised for r3
         exit(),
     ];
     let ops = translated_opcodes(&prog);
     assert_eq!(
         ops,
         vec![
-            0x18, 0x00, XOP_MOV32_ZEXT, XOP_ZEXT, 0x77, XOP_ZEXT, 0x77, 0x67, 0x77, 0xbf, XOP_MOV64_REG,
-            0x78, 0x79, 0xfb, 0xf2, 0x95
+            0x18, 0x00, XOP_MOV32_ZEXT, XOP_ZEXT, 0x77, XOP_ZEXT, 0x77, 0x67, 0x77, 0xbf, XOP_MOV64_REG_RN[6],
+            XOP_LDXDW_FP_RN[0], 0x79, XOP_STXDW_FP_RN[1], 0xf2, 0xfb, XOP_ADD64_IMM_RN[9], XOP_ADD64_REG_RN[3],
+            0x95
         ]
     );
     for (&t, insn) in ops.iter().zip(prog.iter()) {
@@ -77,7 +84,17 @@ fn fused_mov_add_keeps_its_operand_and_maps_back() {
     let original = text.clone();
     femto_vm::verify_translated(&mut text, &cfg).unwrap();
     let ops: Vec<u8> = text.chunks(8).map(|s| s[0]).collect();
-    assert_eq!(&ops[..6], &[XOP_MOV_ADD_REG, 0x0f, XOP_MOV_ADD_IMM, 0x07, XOP_MOV64_REG, 0x0f]);
+    assert_eq!(
+        &ops[..6],
+        &[
+            XOP_MOV_ADD_REG,
+            XOP_ADD64_REG_RN[2],
+            XOP_MOV_ADD_IMM,
+            XOP_ADD64_IMM_RN[4],
+            XOP_MOV64_REG_RN[5],
+            XOP_ADD64_REG_RN[6]
+        ]
+    );
     for (t, o) in text.chunks(8).zip(original.chunks(8)) {
         let t: &[u8; 8] = t.try_into().unwrap();
         assert_eq!(&translate::original_slot(t)[..], o, "{t:?}");
