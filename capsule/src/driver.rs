@@ -89,7 +89,7 @@ type Source = u16;
 /// * `N`: containers per process (≤ 255);
 /// * `SLOT`: bytes per container for its image copy plus its data region;
 /// * `STACK`: bytes of the stack containers run on (one per process; at
-///   least one frame of the image's frame size, default 512).
+///   least one frame of the image's frame size, default 512; ≤ 65535).
 pub struct FemtoContainers<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
 {
     apps: FemtoGrant<N, SLOT, STACK>,
@@ -137,6 +137,9 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         const { assert!(N >= 1 && N <= 255, "1 to 255 containers per process") };
         // Image and data lengths are kept as u16 in each container's record.
         const { assert!(SLOT <= u16::MAX as usize, "at most 65535 bytes per slot") };
+        // Frame sizes (at most STACK) are kept in 8-byte units in 14 bits of
+        // each container's run layout.
+        const { assert!(STACK <= u16::MAX as usize, "at most 65535 bytes of stack") };
         let hooks = hooks.get(..MAX_HOOKS).unwrap_or(hooks);
         let context_len = context.len();
         FemtoContainers {
@@ -319,7 +322,6 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             bytes,
             data_len,
             layout,
-            kv: kv_container,
             stats,
             fault_kind,
             fault_pc,
@@ -360,8 +362,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             let mut helpers = KernelHelpers {
                 services: self,
                 id,
-                kv_container,
-                kv_process: kv,
+                kv,
                 kernel_data,
             };
             program
@@ -501,7 +502,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             .map_err(|_| (ErrorCode::RESERVE, load_error::NO_IMAGE, 0))?;
         Self::prepare_slot(slot, len, None)?;
         Self::activate(slot, 0);
-        Ok(make_id(idx, slot.generation))
+        let id = make_id(idx, slot.generation);
+        // Unload already removed the slot's private entries; a new container
+        // never sees a previous one's (its id differs by generation anyway).
+        app.kv.remove_slot(idx);
+        Ok(id)
     }
 
     /// Parses and verifies the image copied at `slot.bytes[..len]` and lays
@@ -574,7 +579,6 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         slot.stats = Default::default();
         slot.fault_kind = 0;
         slot.fault_pc = 0;
-        slot.kv.clear();
         slot.sequence = sequence;
     }
 
@@ -735,21 +739,24 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             .record(name, manifest.sequence)
             .map_err(|_| (ErrorCode::NOMEM, load_error::SEQUENCE_TABLE_FULL, 0))?;
         Self::activate(slot, manifest.sequence);
+        let staged_id = make_id(staging, slot.generation);
+        app.kv.remove_slot(staging);
         let Some(old) = old else {
-            return Ok(make_id(staging, slot.generation));
+            return Ok(staged_id);
         };
         Ok(self.replace_slot(app, old, staging))
     }
 
     /// Puts the container prepared in slot `new` in place of container slot
     /// `old`: it keeps the old id, hook attachments (timer period and
-    /// schedule included) and container-scope kv store; the old container is
-    /// gone. Returns the (unchanged) id.
+    /// schedule included) and private key-value entries; the old container
+    /// is gone. The new container ends up in slot `old` with the old id, so
+    /// its private entries in the process's table, which are tagged with
+    /// that id, stay its own without being re-tagged. Returns the
+    /// (unchanged) id.
     fn replace_slot(&self, app: &mut ProcessState<N, SLOT, STACK>, old: usize, new: usize) -> u16 {
-        let Some((hooks, timer, kv, old_generation)) = app
-            .slots
-            .get(old)
-            .map(|o| (o.hooks, o.timer, o.kv, o.generation))
+        let Some((hooks, timer, old_generation)) =
+            app.slots.get(old).map(|o| (o.hooks, o.timer, o.generation))
         else {
             return 0;
         };
@@ -759,7 +766,6 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         let new_generation = n.generation;
         n.hooks = hooks;
         n.timer = timer;
-        n.kv = kv;
         app.slots.swap(old, new);
         if let Some(s) = app.slots.get_mut(old) {
             s.generation = old_generation;
@@ -804,6 +810,8 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             slot.hooks = 0;
             slot.image_len = 0;
             slot.data_len = 0;
+            // Its private key-value entries go, freeing their capacity.
+            app.kv.remove_slot(idx);
             CommandReturn::success()
         });
         self.forget_attachments(detached);

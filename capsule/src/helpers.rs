@@ -12,8 +12,8 @@ use femto_vm::{Error, Helpers, Memory};
 use kernel::grant::GrantKernelData;
 
 use crate::abi;
-use crate::kv::{Kv, KvError};
-use crate::state::{KV_CONTAINER_ENTRIES, KV_PROCESS_ENTRIES};
+use crate::kv::{KvError, Owner, ScopedKv};
+use crate::state::KV_PROCESS_ENTRIES;
 
 /// Helper numbers (as in `doc/helpers.md`).
 pub mod nr {
@@ -80,12 +80,12 @@ pub trait Services {
 pub struct KernelHelpers<'x> {
     /// Capsule services.
     pub services: &'x dyn Services,
-    /// The container's id (for notify and print).
+    /// The container's id (for notify and print, and the owner of its
+    /// private key-value entries).
     pub id: u16,
-    /// The container's own store.
-    pub kv_container: &'x mut Kv<KV_CONTAINER_ENTRIES>,
-    /// The owning process's store.
-    pub kv_process: &'x mut Kv<KV_PROCESS_ENTRIES>,
+    /// The owning process's key-value table: scope 0 is this container's
+    /// entries in it ([`Owner::Container`] with `id`), scope 1 the process's.
+    pub kv: &'x mut ScopedKv<KV_PROCESS_ENTRIES>,
     /// The owner's upcalls (for notify).
     pub kernel_data: Option<&'x GrantKernelData<'x>>,
 }
@@ -122,8 +122,8 @@ impl Helpers for KernelHelpers<'_> {
             nr::KV_STORE => {
                 let key = a[1] as u32;
                 let r = match a[0] {
-                    0 => self.kv_container.store(key, a[2]),
-                    1 => self.kv_process.store(key, a[2]),
+                    0 => self.kv.store(Owner::Container(self.id), key, a[2]),
+                    1 => self.kv.store(Owner::Process, key, a[2]),
                     2 => self.services.kv_global_store(key, a[2]),
                     _ => return ret(errno::EINVAL),
                 };
@@ -135,8 +135,8 @@ impl Helpers for KernelHelpers<'_> {
             nr::KV_FETCH => {
                 let key = a[1] as u32;
                 let r = match a[0] {
-                    0 => self.kv_container.fetch(key),
-                    1 => self.kv_process.fetch(key),
+                    0 => self.kv.fetch(Owner::Container(self.id), key),
+                    1 => self.kv.fetch(Owner::Process, key),
                     2 => self.services.kv_global_fetch(key),
                     _ => return ret(errno::EINVAL),
                 };

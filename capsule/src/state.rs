@@ -1,6 +1,7 @@
 //! Per-process state kept in the process's grant: container slots (each with
 //! its verified image copy and its data region), the stack containers run
-//! on, the process-scope key-value store and the last load error.
+//! on, the key-value table (process scope and the containers' private
+//! scopes) and the last load error.
 //!
 //! **Why fixed-size slots.** A Tock grant holds one fixed-size type per
 //! process. Each slot is a `[u8; SLOT]` byte array that holds the image copy
@@ -14,12 +15,16 @@
 
 use femto_vm::{AllowList, Image, VerifierConfig};
 
-use crate::kv::Kv;
+use crate::kv::ScopedKv;
 
-/// Entries of the per-container key-value store.
-pub const KV_CONTAINER_ENTRIES: usize = 4;
-/// Entries of the per-process key-value store.
-pub const KV_PROCESS_ENTRIES: usize = 8;
+/// Entries of a process's key-value table ([`ProcessState::kv`]), shared
+/// by the process scope and the private scopes of the process's containers.
+///
+/// 22 entries of 14 bytes (308 bytes) do not exceed what the two fixed
+/// stores took before at the default of 4 containers per process: 8
+/// process entries plus 4 per container slot, 24 entries of 13 bytes (312
+/// bytes).
+pub const KV_PROCESS_ENTRIES: usize = 22;
 
 /// Per-attachment state of the timer hook.
 #[derive(Clone, Copy, Debug, Default)]
@@ -53,7 +58,10 @@ pub struct Stats {
 /// [`Slot::bytes`] and the settings the program was verified with, recorded
 /// at load from the parsed image so that a run does not parse the image
 /// again. Offsets and lengths fit `u16` because a slot holds at most
-/// `u16::MAX` bytes (checked when the capsule is created).
+/// `u16::MAX` bytes (checked when the capsule is created). The frame size
+/// and the two format flags share one `u16` ([`RunLayout::frame_size`],
+/// [`RunLayout::helpers_any`], [`RunLayout::rbf`]): 16 bytes in all, part
+/// of every container's record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunLayout {
     /// Offset of the text.
@@ -70,20 +78,42 @@ pub struct RunLayout {
     pub helpers_len: u16,
     /// Entry point (instruction index).
     pub entry: u16,
-    /// Any helper may be called (`Image::helpers` is `AllowList::All`:
-    /// rBPF images); otherwise the allow-list above.
-    pub helpers_any: bool,
-    /// The rBPF pseudo-opcodes are enabled (rBPF images).
-    pub rbf: bool,
-    /// Stack bytes per call frame (the image's stack size).
-    pub frame_size: u32,
+    /// Stack bytes per call frame in 8-byte units (bits 0 to 13; a frame
+    /// size is a multiple of 8), [`FRAME_HELPERS_ANY`] and [`FRAME_RBF`].
+    frame: u16,
 }
 
+/// Bit of [`RunLayout`]'s packed frame: any helper may be called.
+const FRAME_HELPERS_ANY: u16 = 1 << 14;
+/// Bit of [`RunLayout`]'s packed frame: rBPF pseudo-opcodes enabled.
+const FRAME_RBF: u16 = 1 << 15;
+/// Bits of [`RunLayout`]'s packed frame holding the frame size / 8.
+const FRAME_UNITS: u16 = FRAME_HELPERS_ANY - 1;
+
 impl RunLayout {
+    /// Stack bytes per call frame (the image's stack size).
+    pub fn frame_size(&self) -> u32 {
+        (self.frame & FRAME_UNITS) as u32 * 8
+    }
+
+    /// Any helper may be called (`Image::helpers` is `AllowList::All`:
+    /// rBPF images); otherwise the recorded allow-list.
+    pub fn helpers_any(&self) -> bool {
+        self.frame & FRAME_HELPERS_ANY != 0
+    }
+
+    /// The rBPF pseudo-opcodes are enabled (rBPF images).
+    pub fn rbf(&self) -> bool {
+        self.frame & FRAME_RBF != 0
+    }
+
     /// What a run needs from a parsed image, as offsets into
     /// `image.bytes()`: text, rodata and helper allow-list ranges, the
     /// verifier settings of [`Image::verifier_config`], and `entry`. `None`
-    /// if a part is not inside the image bytes or does not fit `u16`.
+    /// if a part is not inside the image bytes or does not fit `u16`, or the
+    /// frame size is not a multiple of 8 below 131072 (parsed images have
+    /// multiples of 8, and the capsule's stack, which bounds them, has at
+    /// most `u16::MAX` bytes).
     pub fn of(image: &Image<'_>, entry: u16) -> Option<RunLayout> {
         let base = image.bytes();
         // (offset, length) of a part of `base`; empty parts are (0, 0).
@@ -106,6 +136,20 @@ impl RunLayout {
             // Not produced by `Image::parse`.
             AllowList::Ids(_) => return None,
         };
+        let frame_size = config.stack_frame_size;
+        if frame_size % 8 != 0 {
+            return None;
+        }
+        let units = u16::try_from(frame_size / 8)
+            .ok()
+            .filter(|u| *u <= FRAME_UNITS)?;
+        let mut frame = units;
+        if helpers_any {
+            frame |= FRAME_HELPERS_ANY;
+        }
+        if config.rbf_pseudo_opcodes {
+            frame |= FRAME_RBF;
+        }
         Some(RunLayout {
             text_off,
             text_len,
@@ -114,9 +158,7 @@ impl RunLayout {
             helpers_off,
             helpers_len,
             entry,
-            helpers_any,
-            rbf: config.rbf_pseudo_opcodes,
-            frame_size: config.stack_frame_size,
+            frame,
         })
     }
 
@@ -131,15 +173,15 @@ impl RunLayout {
         };
         let text = part(self.text_off, self.text_len)?;
         let rodata = part(self.rodata_off, self.rodata_len)?;
-        let helpers = if self.helpers_any {
+        let helpers = if self.helpers_any() {
             AllowList::All
         } else {
             AllowList::LeBytes(part(self.helpers_off, self.helpers_len)?)
         };
         let config = VerifierConfig {
             helpers,
-            rbf_pseudo_opcodes: self.rbf,
-            stack_frame_size: self.frame_size,
+            rbf_pseudo_opcodes: self.rbf(),
+            stack_frame_size: self.frame_size(),
             ..VerifierConfig::default()
         };
         Some((text, rodata, config))
@@ -150,10 +192,13 @@ impl RunLayout {
 ///
 /// Everything but `bytes` is the container's *record* (bookkeeping), kept
 /// small because it is paid per container: `size_of::<Slot<0>>()` is what
-/// `make size` reports as `size.container.record_bytes`. Lengths and
+/// `make size` reports as `size.container.record_bytes` (at most
+/// [`RECORD_MAX`] bytes, checked at compile time). Lengths and
 /// offsets are `u16` (a slot holds at most `u16::MAX` bytes), fault
 /// locations `u16` (a pc indexes a text of at most `u16::MAX / 8`
 /// instructions), hook attachments a 16-bit mask ([`crate::hooks::MAX_HOOKS`]).
+/// The container's private key-value entries are not here but in its
+/// process's table ([`ProcessState::kv`]), tagged with the container's id.
 pub struct Slot<const SLOT: usize> {
     /// Whether a container is loaded here.
     pub used: bool,
@@ -181,12 +226,19 @@ pub struct Slot<const SLOT: usize> {
     pub pending_fuel: u32,
     /// Run statistics.
     pub stats: Stats,
-    /// Container-scope key-value store.
-    pub kv: Kv<KV_CONTAINER_ENTRIES>,
     /// Sequence number of the signed envelope this container came from
     /// (0: loaded unsigned with command 1).
     pub sequence: u64,
 }
+
+/// Largest size of a container's record, `size_of::<Slot<0>>()`, in bytes:
+/// the original Femto-Container's per-instance state (88 bytes).
+pub const RECORD_MAX: usize = 88;
+
+const _: () = assert!(
+    core::mem::size_of::<Slot<0>>() <= RECORD_MAX,
+    "a container's record grew beyond RECORD_MAX"
+);
 
 /// Offset of the data region after an image of `image_len` bytes (8-byte
 /// aligned).
@@ -217,7 +269,6 @@ impl<const SLOT: usize> Default for Slot<SLOT> {
             timer: TimerAttachment::default(),
             pending_fuel: 0,
             stats: Stats::default(),
-            kv: Kv::default(),
             sequence: 0,
         }
     }
@@ -229,8 +280,9 @@ pub struct ProcessState<const N: usize, const SLOT: usize, const STACK: usize> {
     pub slots: [Slot<SLOT>; N],
     /// The stack containers of this process run on (runs never nest).
     pub stack: [u8; STACK],
-    /// Process-scope key-value store.
-    pub kv: Kv<KV_PROCESS_ENTRIES>,
+    /// The process's key-value table: process-scope entries and the
+    /// private entries of its containers, each tagged with its owner.
+    pub kv: ScopedKv<KV_PROCESS_ENTRIES>,
     /// Last load error `(kind, location)`.
     pub load_error: (u32, u32),
     /// Id of the container that last ran on `stack` (0: none). The stack is
@@ -246,7 +298,7 @@ impl<const N: usize, const SLOT: usize, const STACK: usize> Default
         ProcessState {
             slots: core::array::from_fn(|_| Slot::default()),
             stack: [0; STACK],
-            kv: Kv::default(),
+            kv: ScopedKv::default(),
             load_error: (0, 0),
             stack_owner: 0,
         }
@@ -327,7 +379,7 @@ mod tests {
         let layout = RunLayout::of(&image, 2).unwrap();
         assert_eq!(layout.entry, 2);
         assert_eq!(
-            (layout.frame_size, layout.rbf, layout.helpers_any),
+            (layout.frame_size(), layout.rbf(), layout.helpers_any()),
             (128, false, false)
         );
         // Bytes after the image (the data region) do not matter.
@@ -348,6 +400,20 @@ mod tests {
         }
         // A truncated copy cannot yield the parts.
         assert!(layout.parts(&bytes[..layout.rodata_off as usize]).is_none());
+        // Frame sizes survive the packing up to 14 bits of 8-byte units;
+        // larger ones are refused, never truncated.
+        for (stack_size, ok) in [(8, true), (65528, true), (131064, true), (131072, false)] {
+            let spec = ImageSpec { stack_size, ..spec };
+            let mut bytes = vec![0u8; spec.encoded_len().unwrap()];
+            spec.encode(&mut bytes).unwrap();
+            let image = Image::parse(&bytes).unwrap();
+            let layout = RunLayout::of(&image, 0);
+            assert_eq!(layout.map(|l| l.frame_size()), ok.then_some(stack_size));
+            if let Some(l) = layout {
+                assert!(!l.rbf() && !l.helpers_any());
+                assert_eq!(l.parts(&bytes).unwrap().2.stack_frame_size, stack_size);
+            }
+        }
     }
 
     #[test]

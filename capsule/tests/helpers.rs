@@ -165,11 +165,21 @@ fn memcpy_and_memset_inside_regions() {
 fn kv_store_full_is_enomem_and_overwrite_works() {
     let _g = lock();
     let fx = setup(1);
-    // Store keys 0..=4 in the container scope (capacity 4): the 5th fails.
-    let mut i = Vec::new();
-    for k in 0..5 {
-        i.extend([mov_imm(1, 0), mov_imm(2, k), mov_imm(3, k * 10), call(0x10)]);
-    }
+    // Store keys 0..=E in the container's private scope: the process's
+    // table has E entries, so the last store fails.
+    let e = capsules_femto::state::KV_PROCESS_ENTRIES as i32;
+    let mut i = vec![
+        mov_imm(7, 0),
+        // loop: store(0, r7, r7 * 10); r7 += 1; while r7 <= e
+        mov_imm(1, 0),
+        mov_reg(2, 7),
+        mov_reg(3, 7),
+        mul_imm(3, 10),
+        call(0x10),
+        add_imm(7, 1),
+        jsgt_imm(7, e, 1),
+        ja(-8),
+    ];
     // Overwriting an existing key still works when full.
     i.extend([
         mov_reg(6, 0),

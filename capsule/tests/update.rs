@@ -459,3 +459,48 @@ fn oversized_images_and_envelopes_are_refused() {
     still_running(&fx, id, 7, 1);
     assert_eq!(fx.femto.last_sequence(b"app"), Some(1));
 }
+
+/// The replacing container keeps the replaced one's private key-value
+/// entries (and only those); the staging slot keeps none; unloading the
+/// updated container then frees them.
+#[test]
+fn update_carries_the_private_store_over() {
+    let _g = lock();
+    let fx = setup_signed(1, false);
+    let v1 = kv_program(b"app", &[]);
+    let id = u32_of(fx.install(0, &sign("app", &v1, 1, DEVICE, &KEY), 0)) as usize;
+    let sibling = fx.load_ok(0, &kv_program(b"sib", &[]));
+    assert_eq!(fx.kv_store(0, id, 0, 3, 33), 0);
+    assert_eq!(fx.kv_store(0, id, 0, 4, 44), 0);
+    assert_eq!(fx.kv_store(0, sibling, 0, 3, 77), 0);
+    assert_eq!(fx.kv_store(0, id, 1, 3, 55), 0);
+    // Version 2 (one more instruction) is staged in slot 2 and replaces
+    // slot 0.
+    let v2 = kv_program(b"app", &[mov_imm(8, 2)]);
+    assert_ne!(v1, v2);
+    let r = fx.install(0, &sign("app", &v2, 2, DEVICE, &KEY), id);
+    assert_eq!(u32_of(r) as usize, id, "same id after the update");
+    assert_eq!(u64_of(fx.cmd(0, 7, id, 6)), 2, "version 2 runs");
+    assert_eq!(fx.kv_fetch(0, id, 0, 3), 33, "private entries carried over");
+    assert_eq!(fx.kv_fetch(0, id, 0, 4), 44);
+    assert_eq!(
+        fx.kv_fetch(0, sibling, 0, 3),
+        77,
+        "the sibling keeps its own"
+    );
+    assert_eq!(fx.kv_fetch(0, id, 1, 3), 55, "process scope unchanged");
+    // The freed staging slot's next container starts empty.
+    let next = fx.load_ok(0, &kv_program(b"next", &[]));
+    assert_eq!(fx.kv_fetch(0, next, 0, 3), -2);
+    assert_eq!(fx.kv_fetch(0, next, 0, 4), -2);
+    // Unloading the updated container removes its entries.
+    assert!(is_ok(fx.cmd(0, 2, id, 0)));
+    let again = fx.load_ok(0, &kv_program(b"again", &[]));
+    assert_eq!(
+        again & 0xFF,
+        id & 0xFF,
+        "same slot as the updated container"
+    );
+    assert_eq!(fx.kv_fetch(0, again, 0, 3), -2);
+    assert_eq!(fx.kv_fetch(0, sibling, 0, 3), 77);
+}

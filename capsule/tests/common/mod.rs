@@ -434,3 +434,52 @@ pub fn set_ctx_then_fault(v: i32) -> Vec<u8> {
     ])
     .build()
 }
+
+/// The key-value helpers driven by the context ([`kv_ctx`]): `fc_kv_store`
+/// or `fc_kv_fetch` with the context's scope, key and value; returns the
+/// store's result, or the fetched value (the fetch's error if it failed).
+/// `prefix` instructions run first (to make two builds differ).
+pub fn kv_program(name: &[u8], prefix: &[I]) -> Vec<u8> {
+    let mut i = prefix.to_vec();
+    i.extend([
+        mov_reg(6, 1),
+        ldxw(1, 6, 0),  // scope
+        ldxw(2, 6, 4),  // key
+        ldxdw(3, 6, 8), // value
+        ldxw(7, 6, 16), // op: 0 store, 1 fetch
+        jeq_imm(7, 0, 7),
+        mov_reg(3, 10),
+        add_imm(3, -8),
+        call(0x11),
+        jeq_imm(0, 0, 1),
+        exit(),
+        ldxdw(0, 10, -8),
+        exit(),
+        call(0x10),
+        exit(),
+    ]);
+    Img::new(&i).name(name).helpers(&[0x10, 0x11]).build()
+}
+
+/// Context of [`kv_program`]: `op` 0 stores `value`, 1 fetches.
+pub fn kv_ctx(op: u32, scope: u32, key: u32, value: u64) -> Vec<u8> {
+    let mut c = Vec::new();
+    c.extend(scope.to_le_bytes());
+    c.extend(key.to_le_bytes());
+    c.extend(value.to_le_bytes());
+    c.extend(op.to_le_bytes());
+    c
+}
+
+impl Fx {
+    /// `fc_kv_store(scope, key, value)` run by [`kv_program`] container `id`.
+    pub fn kv_store(&self, p: usize, id: usize, scope: u32, key: u32, value: u64) -> i64 {
+        u64_of(self.run(p, id, &kv_ctx(0, scope, key, value), 0).0) as i64
+    }
+
+    /// `fc_kv_fetch(scope, key)` run by [`kv_program`] container `id`: the
+    /// value, or the (negative) error.
+    pub fn kv_fetch(&self, p: usize, id: usize, scope: u32, key: u32) -> i64 {
+        u64_of(self.run(p, id, &kv_ctx(1, scope, key, 0), 0).0) as i64
+    }
+}
