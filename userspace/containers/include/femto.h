@@ -41,8 +41,8 @@
 #define FC_HELPER_RANDOM 0x50
 
 /* ---- key-value scopes ---------------------------------------------------------- */
-#define FC_KV_CONTAINER 0 /* private to this container (4 entries) */
-#define FC_KV_PROCESS 1   /* shared by the containers of one process (8 entries) */
+#define FC_KV_CONTAINER 0 /* private to this container; shares the process's 22-entry table with scope 1 */
+#define FC_KV_PROCESS 1   /* shared by the containers of one process; 22 entries per process, with scope 0 */
 #define FC_KV_GLOBAL 2    /* shared by all containers on the device (16 entries) */
 
 /* ---- sensor kinds ------------------------------------------------------------------ */
