@@ -24,7 +24,7 @@ use crate::helpers::Helpers;
 use crate::isa;
 use crate::memory::{region_base, vaddr, Memory, REGION_CONTEXT, REGION_DATA, REGION_RODATA, REGION_STACK};
 use crate::translate::{
-    self, XOP_LSH64_SMALL, XOP_MOV32_ZEXT, XOP_MOV64_REG, XOP_MOV_ADD_IMM, XOP_MOV_ADD_REG, XOP_RSH64_SMALL, XOP_ZEXT,
+    self, XOP_LSH64_SMALL, XOP_MOV32_ZEXT, XOP_MOV_ADD_IMM, XOP_MOV_ADD_REG, XOP_RSH64_SMALL, XOP_ZEXT,
 };
 use crate::verifier::Program;
 
@@ -528,10 +528,6 @@ fn execute_loop<const TRACE: bool>(
 
         match op {
             // ---- translated forms (see `crate::translate`) --------------------
-            XOP_MOV64_REG => {
-                let v = regs[src!()];
-                regs[dst!()] = v;
-            }
             XOP_ZEXT => {
                 let r = &mut regs[dst!()];
                 *r = *r as u32 as u64;
@@ -861,7 +857,7 @@ fn execute_loop<const TRACE: bool>(
             // then covers all 256 values and needs no range check.
             0x00 | 0x01 | 0x02 | 0x03 | 0x08 | 0x09 | 0x0a | 0x0b | 0x0d | 0x0e | 0x10 | 0x11 |
             0x12 | 0x13 | 0x19 | 0x1a | 0x1b | 0x86 | 0x96 | 0xa0 | 0xa1 | 0xa2 | 0xa3 | 0xa8 |
-            0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 | 0xb3 | 0xb9 | 0xba | 0xc0 | 0xc1 | 0xc2 |
+            0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 | 0xb3 | 0xb9 | 0xba | 0xbb | 0xc0 | 0xc1 | 0xc2 |
             0xc8 | 0xc9 | 0xca | 0xcb | 0xd0 | 0xd1 | 0xd2 | 0xd3 | 0xd9 | 0xda | 0xdf | 0xe8 |
             0xe9 | 0xec | 0xed | 0xee | 0xef | 0xf0 | 0xf1 | 0xf4 | 0xf5 | 0xf6 | 0xf7 | 0xf8 |
             0xf9 | 0xfc | 0xfd | 0xfe => {
