@@ -28,12 +28,6 @@ use crate::translate::{
 };
 use crate::verifier::Program;
 
-/// The opcode of [`OUT_OF_TEXT`] (not an eBPF opcode).
-const XOP_OUT_OF_TEXT: u8 = 0xff;
-/// What the fetch reads when the pc is outside the text (on 64-bit hosts).
-#[cfg(target_pointer_width = "64")]
-const OUT_OF_TEXT: [u8; 8] = [XOP_OUT_OF_TEXT, 0, 0, 0, 0, 0, 0, 0];
-
 /// Maximum number of frames (the entry function plus nested local calls).
 pub const MAX_CALL_FRAMES: usize = 8;
 
@@ -292,14 +286,6 @@ fn execute_loop<const TRACE: bool>(
         // One range check per instruction: the verifier's guarantees
         // (targets in range, no fall-through) are not trusted for memory
         // safety.
-        // On 64-bit hosts a pc outside the text fetches a sentinel slot
-        // whose opcode reports the fault (a conditional move instead of a
-        // branch: measured 10–20 % faster on x86-64); on 32-bit MCUs the
-        // branch is cheaper (measured +1 instruction per eBPF instruction
-        // on Cortex-M4 with the sentinel).
-        #[cfg(target_pointer_width = "64")]
-        let b = insns.get(pc).unwrap_or(&OUT_OF_TEXT);
-        #[cfg(not(target_pointer_width = "64"))]
         let Some(b) = insns.get(pc) else {
             return Err(Error::PcOutOfBounds { pc: pc as u32 });
         };
@@ -837,14 +823,6 @@ fn execute_loop<const TRACE: bool>(
                 burn(fuel, this!())?;
                 helper_call(regs, program, memory, helpers, id, this!())?;
             }
-            // The sentinel fetched past the end of the text (64-bit hosts),
-            // or the byte 0xff in a text that was not verified.
-            XOP_OUT_OF_TEXT => {
-                if insns.get(pc).is_none() {
-                    return Err(Error::PcOutOfBounds { pc: pc as u32 });
-                }
-                return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op });
-            }
             isa::OP_EXIT => {
                 if calls.depth == 0 {
                     return Ok(regs[0]);
@@ -860,7 +838,7 @@ fn execute_loop<const TRACE: bool>(
             0xa9 | 0xaa | 0xab | 0xb0 | 0xb1 | 0xb2 | 0xb3 | 0xb9 | 0xba | 0xbb | 0xc0 | 0xc1 | 0xc2 |
             0xc8 | 0xc9 | 0xca | 0xcb | 0xd0 | 0xd1 | 0xd2 | 0xd3 | 0xd9 | 0xda | 0xdf | 0xe8 |
             0xe9 | 0xec | 0xed | 0xee | 0xef | 0xf0 | 0xf1 | 0xf4 | 0xf5 | 0xf6 | 0xf7 | 0xf8 |
-            0xf9 | 0xfc | 0xfd | 0xfe => {
+            0xf9 | 0xfc | 0xfd | 0xfe | 0xff => {
                 return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op })
             }
         }

@@ -178,8 +178,7 @@ fn jump_into_lddw_in_unverified_text_cannot_execute_the_immediate() {
 fn running_off_the_end_of_unverified_text_is_an_error() {
     assert_eq!(run_unverified(&bytes(&[mov(0, 1)]), 1), Err(Error::PcOutOfBounds { pc: 1 }));
     assert_eq!(run_unverified(&bytes(&[i(0x05, 0, 0, -3, 0)]), 1), Err(Error::PcOutOfBounds { pc: -2i32 as u32 }));
-    // 0xff is what the interpreter fetches past the end of the text on
-    // 64-bit hosts; inside an unverified text it is an unknown opcode.
+    // The last byte value: an unknown opcode in an unverified text.
     assert_eq!(run_unverified(&bytes(&[mov(0, 1), i(0xff, 0, 0, 0, 0)]), 1), Err(Error::UnknownOpcode { pc: 1, opcode: 0xff }));
 }
 
