@@ -496,7 +496,7 @@ fn execute_loop<const TRACE: bool>(
             ($n:literal, $t:ty, $ext:ty, $dst:expr) => {{
                 let v = match memory.stack_chunk::<$n>(fp_index!()) {
                     Some(c) => *c,
-                    None => fault!(memory.load::<$n>(regs[10].wrapping_add(off!() as i64 as u64))),
+                    None => fault!(memory.load_cold::<$n>(regs[10].wrapping_add(off!() as i64 as u64))),
                 };
                 regs[$dst] = <$t>::from_le_bytes(v) as $ext as u64;
             }};

@@ -91,16 +91,27 @@ impl<'a> Slot<'a> {
 
 /// The virtual address space of one run: up to [`MAX_REGIONS`] regions, each
 /// borrowing a caller-owned buffer. Nothing is allocated.
+///
+/// A read-write stack is kept outside the region table, in `stack`, so that
+/// the interpreter's stack fast path (loads and stores through r10) reaches
+/// it with no tag test; its table entry is then empty. The general access
+/// paths look the table up first and fall back to `stack` only when that
+/// fails (a cold path), so that accesses to other regions cost nothing more.
 #[derive(Debug)]
 pub struct Memory<'a> {
     regions: [Slot<'a>; MAX_REGIONS],
+    /// The stack when it is mapped read-write (else empty, and a read-only
+    /// stack is in `regions` like any other region).
+    stack: &'a mut [u8],
+    /// The stack is mapped read-write (it is `stack`).
+    stack_rw: bool,
     /// Bit `id` set: region `id` is mapped.
     mapped: u8,
 }
 
 impl Default for Memory<'_> {
     fn default() -> Self {
-        Memory { regions: [Slot::EMPTY; MAX_REGIONS], mapped: 0 }
+        Memory { regions: [Slot::EMPTY; MAX_REGIONS], stack: &mut [], stack_rw: false, mapped: 0 }
     }
 }
 
@@ -128,6 +139,18 @@ fn write_fault(region: &[u8], off: usize, addr: u64, len: usize, access: Access)
     fault(addr, len, access, in_bounds)
 }
 
+/// [`Memory::cell_mut`]'s cold path: the region is empty, unmapped, invalid
+/// (`None`), or the read-write stack (see `Memory`).
+#[cold]
+#[inline(never)]
+fn stack_cell_slow<const N: usize>(stack: &mut [u8], stack_rw: bool, id: usize, off: usize) -> Option<&mut [u8; N]> {
+    if id == REGION_STACK as usize && stack_rw {
+        stack.get_mut(off..)?.first_chunk_mut::<N>()
+    } else {
+        None
+    }
+}
+
 #[cold]
 fn fault(addr: u64, len: usize, access: Access, mapped_ro: bool) -> Error {
     let len = len as u32;
@@ -152,6 +175,14 @@ impl<'a> Memory<'a> {
         }
         let slot =
             self.regions.get_mut(id as usize).ok_or(Error::RegionUnavailable { region: id })?;
+        if id == REGION_STACK {
+            // A read-write stack lives outside the table (see `Memory`).
+            self.stack = &mut [];
+            self.stack_rw = false;
+            if let Region::ReadWrite(s) = region {
+                return Ok(self.map_stack(s));
+            }
+        }
         let bit = 1u8 << id;
         if matches!(region, Region::Unmapped) {
             self.mapped &= !bit;
@@ -176,7 +207,11 @@ impl<'a> Memory<'a> {
     /// Maps the stack (region 1, read-write). Its length decides how many
     /// call frames fit (see [`crate::interpreter`]).
     pub fn map_stack(&mut self, stack: &'a mut [u8]) -> u64 {
-        self.set(REGION_STACK, Slot::Rw(stack))
+        self.regions[REGION_STACK as usize] = Slot::EMPTY;
+        self.stack = stack;
+        self.stack_rw = true;
+        self.mapped |= 1 << REGION_STACK;
+        region_base(REGION_STACK)
     }
 
     /// Maps a read-only context (region 2).
@@ -218,15 +253,32 @@ impl<'a> Memory<'a> {
 
     /// True if region `id` is mapped read-write.
     pub fn is_writable(&self, id: u32) -> bool {
-        matches!(self.regions.get(id as usize), Some(Slot::Rw(_)))
+        self.rw_stack(id as usize).is_some()
+            || matches!(self.regions.get(id as usize), Some(Slot::Rw(_)))
     }
 
     /// Length in bytes of region `id` (0 if unmapped or invalid).
     pub fn region_len(&self, id: u32) -> usize {
-        match self.regions.get(id as usize) {
-            Some(Slot::Ro(s)) => s.len(),
-            Some(Slot::Rw(s)) => s.len(),
-            None => 0,
+        self.bytes(id as usize).map_or(0, <[u8]>::len)
+    }
+
+    /// The read-write stack, if `id` is the stack's id and the stack is
+    /// mapped read-write.
+    #[inline(always)]
+    fn rw_stack(&self, id: usize) -> Option<&[u8]> {
+        (id == REGION_STACK as usize && self.stack_rw).then_some(&*self.stack)
+    }
+
+    /// The bytes of region `id`, readable (`None` if invalid; an unmapped
+    /// region is empty).
+    #[inline]
+    fn bytes(&self, id: usize) -> Option<&[u8]> {
+        if let Some(s) = self.rw_stack(id) {
+            return Some(s);
+        }
+        match self.regions.get(id)? {
+            Slot::Ro(s) => Some(s),
+            Slot::Rw(s) => Some(s),
         }
     }
 
@@ -240,10 +292,8 @@ impl<'a> Memory<'a> {
     #[inline(always)]
     fn slice_for(&self, addr: u64, len: usize, access: Access) -> Result<&[u8], Error> {
         let (id, off) = split(addr);
-        let bytes: &[u8] = match self.regions.get(id) {
-            Some(Slot::Ro(s)) => s,
-            Some(Slot::Rw(s)) => s,
-            None => return Err(fault(addr, len, access, false)),
+        let Some(bytes) = self.bytes(id) else {
+            return Err(fault(addr, len, access, false));
         };
         match bytes.get(off..).and_then(|rest| rest.get(..len)) {
             Some(s) => Ok(s),
@@ -262,6 +312,7 @@ impl<'a> Memory<'a> {
     fn slice_mut_for(&mut self, addr: u64, len: usize, access: Access) -> Result<&mut [u8], Error> {
         let (id, off) = split(addr);
         let bytes: &mut [u8] = match self.regions.get_mut(id) {
+            _ if id == REGION_STACK as usize && self.stack_rw => self.stack,
             Some(Slot::Rw(s)) => s,
             Some(Slot::Ro(s)) => {
                 let in_bounds = s.get(off..).and_then(|rest| rest.get(..len)).is_some();
@@ -286,29 +337,41 @@ impl<'a> Memory<'a> {
         };
         match bytes.get(off..).and_then(|rest| rest.first_chunk::<N>()) {
             Some(v) => Ok(*v),
-            None => Err(fault(addr, N, Access::Load, false)),
+            None => match self.load_stack(id, off) {
+                Some(v) => Ok(v),
+                None => Err(fault(addr, N, Access::Load, false)),
+            },
         }
+    }
+
+    /// [`Memory::load`]'s cold path: the table lookup failed, which is
+    /// either a fault (`None`) or an access to the read-write stack (see
+    /// `Memory`).
+    #[cold]
+    #[inline(never)]
+    fn load_stack<const N: usize>(&self, id: usize, off: usize) -> Option<[u8; N]> {
+        self.rw_stack(id)?.get(off..)?.first_chunk::<N>().copied()
+    }
+
+    /// [`Memory::load`], not inlined: the stack fast path's fallback (a
+    /// load through r10 outside the read-write stack).
+    #[inline(never)]
+    pub(crate) fn load_cold<const N: usize>(&self, addr: u64) -> Result<[u8; N], Error> {
+        self.load(addr)
     }
 
     /// `N` bytes at byte `i` of the stack region, if they are inside it (the
     /// interpreter's fast path for loads through r10).
     #[inline(always)]
     pub(crate) fn stack_chunk<const N: usize>(&self, i: usize) -> Option<&[u8; N]> {
-        let bytes: &[u8] = match &self.regions[REGION_STACK as usize] {
-            Slot::Ro(s) => s,
-            Slot::Rw(s) => s,
-        };
-        bytes.get(i..)?.first_chunk::<N>()
+        self.stack.get(i..)?.first_chunk::<N>()
     }
 
     /// A mutable `N`-byte cell at byte `i` of the stack region, if it is inside
     /// it and the region is writable (the fast path for stores through r10).
     #[inline(always)]
     pub(crate) fn stack_cell<const N: usize>(&mut self, i: usize) -> Option<&mut [u8; N]> {
-        match &mut self.regions[REGION_STACK as usize] {
-            Slot::Rw(s) => s.get_mut(i..)?.first_chunk_mut::<N>(),
-            Slot::Ro(_) => None,
-        }
+        self.stack.get_mut(i..)?.first_chunk_mut::<N>()
     }
 
     /// Stores `N` bytes at `addr` (the interpreter's store path).
@@ -327,13 +390,17 @@ impl<'a> Memory<'a> {
         access: Access,
     ) -> Result<&mut [u8; N], Error> {
         let (id, off) = split(addr);
-        match self.regions.get_mut(id) {
+        let Memory { regions, stack, stack_rw, .. } = self;
+        match regions.get_mut(id) {
             Some(Slot::Rw(s)) => match s.get_mut(off..).and_then(|r| r.first_chunk_mut::<N>()) {
                 Some(cell) => Ok(cell),
                 None => Err(fault(addr, N, access, false)),
             },
-            Some(Slot::Ro(s)) => Err(write_fault(s, off, addr, N, access)),
-            None => Err(fault(addr, N, access, false)),
+            Some(Slot::Ro(s)) if !s.is_empty() => Err(write_fault(s, off, addr, N, access)),
+            _ => match stack_cell_slow(stack, *stack_rw, id, off) {
+                Some(cell) => Ok(cell),
+                None => Err(fault(addr, N, access, false)),
+            },
         }
     }
 
@@ -354,10 +421,8 @@ impl<'a> Memory<'a> {
     /// before the end of the region.
     pub fn read_cstr(&self, addr: u64, max: usize) -> Result<&[u8], Error> {
         let (id, off) = split(addr);
-        let bytes: &[u8] = match self.regions.get(id) {
-            Some(Slot::Ro(s)) => s,
-            Some(Slot::Rw(s)) => s,
-            None => return Err(fault(addr, 1, Access::Load, false)),
+        let Some(bytes) = self.bytes(id) else {
+            return Err(fault(addr, 1, Access::Load, false));
         };
         let rest = bytes.get(off..).ok_or_else(|| fault(addr, 1, Access::Load, false))?;
         let window = &rest[..rest.len().min(max.saturating_add(1))];
@@ -372,26 +437,46 @@ impl<'a> Memory<'a> {
     pub fn copy_within(&mut self, dst: u64, src: u64, len: usize) -> Result<(), Error> {
         self.slice(src, len)?;
         self.slice_mut(dst, len)?;
+        // Both ranges are checked: the slicing below is in bounds.
         let (sid, soff) = split(src);
         let (did, doff) = split(dst);
+        let stack_id = REGION_STACK as usize;
+        let Memory { regions, stack, stack_rw, .. } = self;
+        let rw_stack = *stack_rw;
         if sid == did {
-            if let Some(Slot::Rw(s)) = self.regions.get_mut(sid) {
-                s.copy_within(soff..soff + len, doff);
-            }
+            let bytes: &mut [u8] = match regions.get_mut(sid) {
+                _ if sid == stack_id && rw_stack => stack,
+                Some(Slot::Rw(s)) => s,
+                _ => return Ok(()),
+            };
+            bytes.copy_within(soff..soff + len, doff);
             return Ok(());
         }
-        // Different regions: split the array to borrow both at once.
-        let (lo, hi) = if sid < did { (sid, did) } else { (did, sid) };
-        let (a, b) = self.regions.split_at_mut(hi);
-        let (rlo, rhi) = (&mut a[lo], &mut b[0]);
-        let (src_r, dst_r) = if sid < did { (rlo, rhi) } else { (rhi, rlo) };
-        let src_bytes: &[u8] = match src_r {
-            Slot::Ro(s) => s,
-            Slot::Rw(s) => s,
-        };
-        if let Slot::Rw(d) = dst_r {
-            d[doff..doff + len].copy_from_slice(&src_bytes[soff..soff + len]);
+        fn view<'s>(slot: &'s Slot<'_>) -> &'s [u8] {
+            match slot {
+                Slot::Ro(s) => s,
+                Slot::Rw(s) => s,
+            }
         }
+        let (src_bytes, dst_bytes): (&[u8], &mut [u8]) = if rw_stack && did == stack_id {
+            (view(&regions[sid]), stack)
+        } else if rw_stack && sid == stack_id {
+            match &mut regions[did] {
+                Slot::Rw(d) => (stack, d),
+                Slot::Ro(_) => return Ok(()),
+            }
+        } else {
+            // Different table regions: split the array to borrow both at once.
+            let (lo, hi) = if sid < did { (sid, did) } else { (did, sid) };
+            let (a, b) = regions.split_at_mut(hi);
+            let (rlo, rhi) = (&mut a[lo], &mut b[0]);
+            let (src_r, dst_r) = if sid < did { (rlo, rhi) } else { (rhi, rlo) };
+            match dst_r {
+                Slot::Rw(d) => (view(src_r), d),
+                Slot::Ro(_) => return Ok(()),
+            }
+        };
+        dst_bytes[doff..doff + len].copy_from_slice(&src_bytes[soff..soff + len]);
         Ok(())
     }
 }

@@ -234,3 +234,108 @@ fn helper_handed_a_pointer_outside_every_region_stops_the_run() {
     let prog = [movr(1, 10), i(0x07, 1, 0, 0, -8), i(0x85, 0, 0, 0, 6), i(0x79, 0, 10, -8, 0), exit()];
     assert_eq!(run(&prog), Ok(0xabab_abab_abab_abab));
 }
+
+/// The read-write stack lives outside the region table (the interpreter's
+/// fast path reaches it without a tag test); every other path must still
+/// find it: loads, stores and atomics through a register other than r10,
+/// the helpers' API, `copy_within` in both directions, and remapping.
+#[test]
+fn the_stack_through_every_access_path() {
+    // r1 = r10 - 16, then every store and load size through r1 (the
+    // general path), an atomic add, and a read back through r10.
+    let prog = [
+        movr(1, 10),
+        i(0x07, 1, 0, 0, -16),
+        i(0x72, 1, 0, 0, 0x11),  // stb [r1]
+        i(0x6a, 1, 0, 2, 0x2233), // sth [r1+2]
+        i(0x62, 1, 0, 4, 0x4455_6677), // stw [r1+4]
+        mov(2, 5),
+        i(0x7b, 1, 2, 8, 0), // stxdw [r1+8], r2
+        i(0xdb, 1, 2, 8, 0), // atomic add [r1+8], r2
+        i(0x79, 3, 1, 8, 0), // ldxdw r3, [r1+8] = 10
+        i(0x61, 4, 1, 4, 0), // ldxw r4, [r1+4]
+        i(0x69, 5, 1, 2, 0), // ldxh r5, [r1+2]
+        i(0x71, 0, 1, 0, 0), // ldxb r0, [r1]
+        i(0x0f, 0, 3, 0, 0),
+        i(0x0f, 0, 4, 0, 0),
+        i(0x0f, 0, 5, 0, 0),
+        i(0x79, 6, 10, -8, 0), // ldxdw r6, [r10-8] (fast path) = 10
+        i(0x0f, 0, 6, 0, 0),
+        exit(),
+    ];
+    assert_eq!(run(&prog), Ok(0x11 + 10 + 0x4455_6677 + 0x2233 + 10));
+    // Past the stack's end through the general path: out of bounds, with
+    // the exact address.
+    let prog = [movr(1, 10), i(0x79, 0, 1, -4, 0), exit()];
+    assert_eq!(
+        run(&prog),
+        Err(Error::OutOfBounds { pc: 1, addr: vaddr(REGION_STACK, 512 * 8 - 4), len: 8, access: Access::Load })
+    );
+    let prog = [movr(1, 10), i(0x7a, 1, 0, -4, 1), exit()];
+    assert_eq!(
+        run(&prog),
+        Err(Error::OutOfBounds { pc: 1, addr: vaddr(REGION_STACK, 512 * 8 - 4), len: 8, access: Access::Store })
+    );
+
+    // The helpers' API and copy_within, stack <-> data, both directions.
+    let mut stack = [0u8; 16];
+    let mut data = *b"abcdefgh";
+    let rodata = *b"RODATA";
+    let mut m = Memory::new();
+    m.map_stack(&mut stack);
+    m.map_data(&mut data);
+    m.map_rodata(&rodata);
+    assert!(m.is_mapped(REGION_STACK) && m.is_writable(REGION_STACK));
+    assert_eq!(m.region_len(REGION_STACK), 16);
+    m.copy_within(vaddr(REGION_STACK, 2), vaddr(REGION_DATA, 0), 4).unwrap();
+    assert_eq!(m.slice(vaddr(REGION_STACK, 0), 6), Ok(&b"\0\0abcd"[..]));
+    m.copy_within(vaddr(REGION_DATA, 4), vaddr(REGION_STACK, 2), 4).unwrap();
+    assert_eq!(m.slice(vaddr(REGION_DATA, 0), 8), Ok(&b"abcdabcd"[..]));
+    m.copy_within(vaddr(REGION_STACK, 8), vaddr(REGION_RODATA, 0), 6).unwrap();
+    assert_eq!(m.read_cstr(vaddr(REGION_STACK, 8), 15), Ok(&b"RODATA"[..]));
+    assert!(matches!(
+        m.copy_within(vaddr(REGION_RODATA, 0), vaddr(REGION_STACK, 0), 2),
+        Err(Error::PermissionDenied { .. })
+    ));
+    assert!(m.copy_within(vaddr(REGION_STACK, 12), vaddr(REGION_DATA, 0), 8).is_err());
+    assert_eq!(m.slice_mut(vaddr(REGION_STACK, 15), 1).map(|s| s.len()), Ok(1));
+
+    // Remapped read-only: readable through r10 and other registers,
+    // writes are permission errors; unmapped: everything faults.
+    let ro_stack = [7u8; 64];
+    m.map(REGION_STACK, Region::ReadOnly(&ro_stack)).unwrap();
+    assert!(m.is_mapped(REGION_STACK) && !m.is_writable(REGION_STACK));
+    assert_eq!(m.region_len(REGION_STACK), 64);
+    assert_eq!(m.slice(vaddr(REGION_STACK, 60), 4), Ok(&[7u8; 4][..]));
+    assert!(matches!(m.write(vaddr(REGION_STACK, 0), &[1]), Err(Error::PermissionDenied { .. })));
+    m.unmap(REGION_STACK);
+    assert!(!m.is_mapped(REGION_STACK) && !m.is_writable(REGION_STACK));
+    assert_eq!(m.region_len(REGION_STACK), 0);
+    assert!(matches!(m.slice(vaddr(REGION_STACK, 0), 1), Err(Error::OutOfBounds { .. })));
+    assert_eq!(&stack[..6], b"\0\0abcd");
+
+    for translate in [false, true] {
+        let prog = [i(0x79, 0, 10, -8, 0), movr(1, 10), i(0x71, 2, 1, -1, 0), i(0x0f, 0, 2, 0, 0), i(0x7a, 10, 0, -8, 1), exit()];
+        let mut text = bytes(&prog);
+        let cfg = VerifierConfig::default();
+        let p = if translate {
+            femto_vm::verify_translated(&mut text, &cfg).unwrap()
+        } else {
+            Program::verify(&text, &cfg).unwrap()
+        };
+        let ro_stack = [1u8; 512];
+        let mut m = Memory::new();
+        m.map(REGION_STACK, Region::ReadOnly(&ro_stack)).unwrap();
+        assert_eq!(
+            p.run(0, &mut m, &mut test_helpers(), 100),
+            Err(Error::PermissionDenied { pc: 4, addr: vaddr(REGION_STACK, 504), len: 8, access: Access::Store })
+        );
+        // Read-write through `map` behaves as `map_stack`.
+        let mut rw_stack = [1u8; 512];
+        let mut m = Memory::new();
+        m.map(REGION_STACK, Region::ReadWrite(&mut rw_stack)).unwrap();
+        assert!(m.is_writable(REGION_STACK));
+        assert_eq!(p.run(0, &mut m, &mut test_helpers(), 100), Ok(0x0101_0101_0101_0101 + 1));
+        assert_eq!(rw_stack[504..], [1, 0, 0, 0, 0, 0, 0, 0]);
+    }
+}
