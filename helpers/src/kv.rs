@@ -226,6 +226,7 @@ impl<const E: usize> ScopedKv<E> {
 }
 
 /// A store shared through `&self` (the global scope, kept in the capsule).
+#[derive(Debug)]
 pub struct SharedKv<const E: usize> {
     inner: Cell<Kv<E>>,
 }
