@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub seed: u64,
     /// Number of runs.
     pub repeat: u32,
+    /// `fc_print` lines per second (the board's limit); `None`: the device
+    /// default ([`femto_helpers::DEFAULT_PRINTS_PER_SECOND`]).
+    pub prints_per_second: Option<u32>,
 }
 
 /// How one run ended.
@@ -179,6 +182,9 @@ fn host(opts: &RunOptions, echo: bool) -> SimHost {
     let mut host = SimHost::new(opts.seed);
     host.echo = echo;
     host.temperature = opts.temperature;
+    if let Some(n) = opts.prints_per_second {
+        host.prints_per_second = n;
+    }
     host
 }
 
