@@ -270,7 +270,9 @@ impl femto_vm::Helpers for Abi<'_> {
 /// budget (on the device: all containers).
 #[derive(Debug, Default)]
 pub struct PrintBudget {
-    second: Cell<u64>,
+    /// The current window: whole seconds of the clock, modulo 2^32 (a
+    /// wrap only starts a new window early, after 136 years).
+    second: Cell<u32>,
     used: Cell<u32>,
 }
 
@@ -286,7 +288,7 @@ impl PrintBudget {
     /// Takes one line from the budget at time `now_ms`; false if
     /// `per_second` lines were already printed in this second.
     pub fn take(&self, now_ms: u64, per_second: u32) -> bool {
-        let second = now_ms / 1000;
+        let second = (now_ms / 1000) as u32;
         if self.second.get() != second {
             self.second.set(second);
             self.used.set(0);
