@@ -3,6 +3,7 @@
 
 use core::cell::Cell;
 
+use femto_helpers::{Abi, PrintBudget};
 use femto_vm::{Image, Memory, Program};
 use kernel::deferred_call::{DeferredCall, DeferredCallClient};
 use kernel::grant::{AllowRoCount, AllowRwCount, Grant, GrantKernelData, UpcallCount};
@@ -20,12 +21,13 @@ use crate::hooks::{
     timer_context, FemtoHooks, HookArgument, HookDescriptor, HookOutcome, Policy, MAX_HOOKS,
     MAX_HOOK_CONTEXT, TIMER_ID,
 };
-use crate::kv::{KvError, SharedKv};
+use crate::kv::SharedKv;
 use crate::state::{make_id, ProcessState, RunLayout, Slot};
 use crate::update::{SequenceError, SequenceTable, UpdatePolicy};
 
-/// Entries of the global key-value store.
-pub const KV_GLOBAL_ENTRIES: usize = 16;
+/// Entries of the global key-value store (part of the helper ABI, so
+/// defined in `femto-helpers`).
+pub use femto_helpers::KV_GLOBAL_ENTRIES;
 
 /// The grant type of the capsule.
 pub type FemtoGrant<const N: usize, const SLOT: usize, const STACK: usize> = Grant<
@@ -51,7 +53,7 @@ impl Default for Limits {
         Limits {
             default_fuel: 2_000,
             max_fuel: 20_000,
-            prints_per_second: 10,
+            prints_per_second: femto_helpers::DEFAULT_PRINTS_PER_SECOND,
         }
     }
 }
@@ -103,8 +105,7 @@ pub struct FemtoContainers<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, 
     console: &'a dyn Console,
     kv_global: SharedKv<KV_GLOBAL_ENTRIES>,
     temperature: Cell<Option<i64>>,
-    print_window: Cell<u64>,
-    print_used: Cell<u32>,
+    print_budget: PrintBudget,
     rng: Cell<u32>,
     ticks_high: Cell<u64>,
     last_ticks: Cell<Option<A::Ticks>>,
@@ -154,9 +155,8 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             console,
             kv_global: SharedKv::default(),
             temperature: Cell::new(None),
-            print_window: Cell::new(0),
-            print_used: Cell::new(0),
-            rng: Cell::new(0x2545_f491),
+            print_budget: PrintBudget::new(),
+            rng: Cell::new(femto_helpers::RANDOM_SEED),
             ticks_high: Cell::new(0),
             last_ticks: Cell::new(None),
             update: OptionalCell::empty(),
@@ -366,7 +366,12 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 kernel_data,
             };
             program
-                .run_metered(layout.entry as usize, &mut memory, &mut helpers, &mut left)
+                .run_metered(
+                    layout.entry as usize,
+                    &mut memory,
+                    &mut Abi(&mut helpers),
+                    &mut left,
+                )
                 .map_err(|e| abi::fault_of(&e))
         })();
         stats.runs = stats.runs.saturating_add(1);
@@ -1237,41 +1242,24 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize> Se
         }
     }
 
-    fn kv_global_store(&self, key: u32, value: u64) -> Result<(), KvError> {
-        self.kv_global.store(key, value)
+    fn kv_global(&self) -> &SharedKv<KV_GLOBAL_ENTRIES> {
+        &self.kv_global
     }
 
-    fn kv_global_fetch(&self, key: u32) -> Result<u64, KvError> {
-        self.kv_global.fetch(key)
-    }
-
-    fn print_allowed(&self) -> bool {
-        let second = self.now_ms() / 1000;
-        if self.print_window.get() != second {
-            self.print_window.set(second);
-            self.print_used.set(0);
-        }
-        let used = self.print_used.get();
-        if used >= self.limits.prints_per_second {
+    fn print(&self, id: u16, line: &[u8]) -> bool {
+        if !self
+            .print_budget
+            .take(self.now_ms(), self.limits.prints_per_second)
+        {
             return false;
         }
-        self.print_used.set(used + 1);
-        true
-    }
-
-    fn print(&self, id: u16, line: &[u8]) {
         self.console.write_line(id, line);
+        true
     }
 
     fn random(&self) -> u32 {
         // xorshift32, stirred with the clock.
-        let mut x = self.rng.get() ^ (self.alarm.now().into_u32());
-        if x == 0 {
-            x = 0x2545_f491;
-        }
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
+        let x = femto_helpers::xorshift32(self.rng.get(), self.alarm.now().into_u32());
         self.rng.set(x);
         x
     }

@@ -31,7 +31,10 @@
 //! * **Helpers** ([`helpers`], `doc/helpers.md`): print (rate-limited, to
 //!   the kernel debug console), memcpy/memset, a key-value store with
 //!   container, process and global scopes, time in ms and µs, last sensor
-//!   value, notify (upcall to the owner), random.
+//!   value, notify (upcall to the owner), random. The ABI (numbers, errno
+//!   values, argument checks, the printf formatter) is the `femto-helpers`
+//!   crate, which `femto run`'s simulator uses too; this crate provides the
+//!   kernel's state to it.
 //!
 //! ## Where containers run, and why the kernel never stalls
 //!
@@ -84,10 +87,13 @@ pub mod console;
 pub mod driver;
 pub mod helpers;
 pub mod hooks;
-pub mod kv;
 pub mod state;
 pub mod temperature;
 pub mod update;
+
+/// The key-value stores behind `fc_kv_*` (from `femto-helpers`, shared with
+/// the host simulator).
+pub use femto_helpers::kv;
 
 pub use abi::DRIVER_NUM;
 pub use driver::{FemtoContainers, FemtoGrant, Limits};

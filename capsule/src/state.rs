@@ -15,16 +15,17 @@
 
 use femto_vm::{AllowList, Image, VerifierConfig};
 
-use crate::kv::ScopedKv;
+use femto_helpers::kv::ScopedKv;
 
 /// Entries of a process's key-value table ([`ProcessState::kv`]), shared
-/// by the process scope and the private scopes of the process's containers.
+/// by the process scope and the private scopes of the process's containers
+/// (part of the helper ABI, so defined in `femto-helpers`).
 ///
 /// 22 entries of 14 bytes (308 bytes) do not exceed what the two fixed
 /// stores took before at the default of 4 containers per process: 8
 /// process entries plus 4 per container slot, 24 entries of 13 bytes (312
 /// bytes).
-pub const KV_PROCESS_ENTRIES: usize = 22;
+pub use femto_helpers::KV_PROCESS_ENTRIES;
 
 /// Per-attachment state of the timer hook.
 #[derive(Clone, Copy, Debug, Default)]

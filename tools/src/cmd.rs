@@ -176,7 +176,7 @@ pub fn describe(image: &Image<'_>, json: bool) -> String {
         Some(h) => {
             let _ = writeln!(o, "helpers ({}):", h.len());
             for x in h {
-                let _ = writeln!(o, "  {x:#06x} {}", crate::sim::helper_name(*x).unwrap_or("(not a device helper)"));
+                let _ = writeln!(o, "  {x:#06x} {}", femto_helpers::nr::name(*x).unwrap_or("(not a device helper)"));
             }
         }
     }

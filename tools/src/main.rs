@@ -226,6 +226,9 @@ struct RunArgs {
     /// Run the function this many times (data and key-value store persist between runs).
     #[arg(long, default_value_t = 1)]
     repeat: u32,
+    /// fc_print lines allowed per second, as the board's limit (default: the device default, 10).
+    #[arg(long)]
+    prints_per_second: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -418,6 +421,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 temperature: a.temperature,
                 seed: a.seed,
                 repeat: a.repeat,
+                prints_per_second: a.prints_per_second,
             };
             let ok = femto_tools::run::run_file(&a.image, &opts)?;
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })

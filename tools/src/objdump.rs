@@ -32,7 +32,7 @@ fn annotate(l: &Line, labels: &BTreeMap<usize, String>, vm_addresses: bool) -> O
     }
     if op == 0x85 && l.bytes.get(1).map(|b| b >> 4) == Some(0) {
         let imm = u32::from_le_bytes([l.bytes[4], l.bytes[5], l.bytes[6], l.bytes[7]]);
-        return crate::sim::helper_name(imm).map(|n| format!("<{n}>"));
+        return femto_helpers::nr::name(imm).map(|n| format!("<{n}>"));
     }
     if vm_addresses && op == 0x18 && l.bytes.len() == 16 {
         let lo = u32::from_le_bytes([l.bytes[4], l.bytes[5], l.bytes[6], l.bytes[7]]);

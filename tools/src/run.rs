@@ -5,8 +5,9 @@
 //! frame size × [`femto_vm::MAX_CALL_FRAMES`]), the context (read-write unless
 //! `--ctx-ro`), the container's data + bss and its rodata.
 
-use crate::sim::{Mem, SimHost};
-use femto_vm::{Error, Helpers, Image, Memory, Tracer};
+use crate::sim::SimHost;
+use femto_helpers::Abi;
+use femto_vm::{Error, Image, Memory, Program, Tracer};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -37,6 +38,9 @@ pub struct RunOptions {
     pub seed: u64,
     /// Number of runs.
     pub repeat: u32,
+    /// `fc_print` lines per second (the board's limit); `None`: the device
+    /// default ([`femto_helpers::DEFAULT_PRINTS_PER_SECOND`]).
+    pub prints_per_second: Option<u32>,
 }
 
 /// How one run ended.
@@ -52,36 +56,6 @@ pub struct RunReport {
     pub output: String,
     /// The context after the run.
     pub ctx_after: Option<Vec<u8>>,
-}
-
-/// Adapter: the simulator's [`Mem`] over femto-vm's checked [`Memory`].
-struct VmMem<'m, 'a>(&'m mut Memory<'a>);
-
-impl Mem for VmMem<'_, '_> {
-    fn read(&mut self, addr: u64, len: usize) -> Option<Vec<u8>> {
-        self.0.slice(addr, len).ok().map(<[u8]>::to_vec)
-    }
-    fn write(&mut self, addr: u64, data: &[u8]) -> bool {
-        self.0.write(addr, data).is_ok()
-    }
-    fn fill(&mut self, addr: u64, byte: u8, len: usize) -> bool {
-        match self.0.slice_mut(addr, len) {
-            Ok(s) => {
-                s.fill(byte);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-}
-
-/// femto-vm [`Helpers`] backed by the simulator.
-struct SimHelpers<'h>(&'h mut SimHost);
-
-impl Helpers for SimHelpers<'_> {
-    fn call(&mut self, id: u32, args: [u64; 5], memory: &mut Memory<'_>) -> Result<u64, Error> {
-        self.0.call(id, args, &mut VmMem(memory)).ok_or_else(|| femto_vm::helpers::unknown(id))
-    }
 }
 
 /// Counts instructions and fuel, and prints a trace line per instruction.
@@ -169,23 +143,25 @@ pub fn pick_entry(image: &Image<'_>, name: Option<&str>) -> Result<(String, usiz
     }
 }
 
-/// Runs an image file as `femto run` does, printing as it goes. Returns
-/// whether every run ended without a fault.
-pub fn run_file(path: &Path, opts: &RunOptions) -> Result<bool, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let image = Image::parse(&bytes).map_err(|e| format!("{}: not a valid image: {e}", path.display()))?;
-    let program = image.verify().map_err(|e| format!("{}: rejected by the verifier: {e}", path.display()))?;
+/// An image ready to run: verified, entry chosen, data region initialised
+/// (it persists across runs, as on the device).
+struct Prepared<'a> {
+    image: Image<'a>,
+    program: Program<'a>,
+    entry_name: String,
+    entry: usize,
+    stack_len: usize,
+    data: Vec<u8>,
+}
+
+/// Parses, verifies and sets up `bytes`; messages name the image `what`.
+fn prepare<'a>(what: &str, bytes: &'a [u8], opts: &RunOptions) -> Result<Prepared<'a>, String> {
+    let image = Image::parse(bytes).map_err(|e| format!("{what}: not a valid image: {e}"))?;
+    let program = image.verify().map_err(|e| format!("{what}: rejected by the verifier: {e}"))?;
     let (entry_name, entry) = pick_entry(&image, opts.entry.as_deref())?;
-
-    let trace_lines: Option<Vec<Option<String>>> = if opts.trace { Some(trace_table(image.text())) } else { None };
-
-    let mut host = SimHost::new(opts.seed);
-    host.echo = true;
-    host.temperature = opts.temperature;
     if image.data_region_len() > MAX_HOST_REGION {
         return Err(format!(
-            "{}: the data region ({} bytes) is larger than femto run allows ({MAX_HOST_REGION})",
-            path.display(),
+            "{what}: the data region ({} bytes) is larger than femto run allows ({MAX_HOST_REGION})",
             image.data_region_len()
         ));
     }
@@ -193,23 +169,39 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<bool, String> {
     let stack_len = frame.saturating_mul(femto_vm::MAX_CALL_FRAMES);
     if stack_len > MAX_HOST_REGION {
         return Err(format!(
-            "{}: the stack ({frame} bytes per frame) is larger than femto run allows ({MAX_HOST_REGION} in all)",
-            path.display()
+            "{what}: the stack ({frame} bytes per frame) is larger than femto run allows ({MAX_HOST_REGION} in all)"
         ));
     }
     let mut data = vec![0u8; image.data_region_len()];
     image.init_data(&mut data).map_err(|e| format!("cannot initialise the data region: {e}"))?;
-    let mut ctx = opts.ctx.clone();
-    let mut all_ok = true;
-    println!("running `{entry_name}` (pc {entry}) of {}", path.display());
-    for i in 0..opts.repeat.max(1) {
-        if opts.repeat > 1 {
-            println!("run {}:", i + 1);
-        }
-        let mut stack = vec![0u8; stack_len];
+    Ok(Prepared { image, program, entry_name, entry, stack_len, data })
+}
+
+/// A simulated device set up as `opts` says.
+fn host(opts: &RunOptions, echo: bool) -> SimHost {
+    let mut host = SimHost::new(opts.seed);
+    host.echo = echo;
+    host.temperature = opts.temperature;
+    if let Some(n) = opts.prints_per_second {
+        host.prints_per_second = n;
+    }
+    host
+}
+
+impl Prepared<'_> {
+    /// One run on `host`, with the context `ctx` (changed in place).
+    fn run(
+        &mut self,
+        host: &mut SimHost,
+        ctx: &mut Option<Vec<u8>>,
+        opts: &RunOptions,
+        trace: Option<&[Option<String>]>,
+    ) -> RunReport {
+        let out_before = host.output.len();
+        let mut stack = vec![0u8; self.stack_len];
         let mut mem = Memory::new();
         mem.map_stack(&mut stack);
-        match (&mut ctx, opts.ctx_ro) {
+        match (ctx.as_mut(), opts.ctx_ro) {
             (Some(c), false) => {
                 mem.map_context_rw(c);
             }
@@ -218,21 +210,57 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<bool, String> {
             }
             (None, _) => {}
         }
-        mem.map_data(&mut data);
-        mem.map_rodata(image.rodata());
-        let mut tracer = RunTracer { trace: trace_lines.as_deref(), insns: 0, fuel: 0, prev: None };
-        let result = femto_vm::run_traced(&program, entry, &mut mem, &mut SimHelpers(&mut host), opts.fuel, &mut tracer);
+        mem.map_data(&mut self.data);
+        mem.map_rodata(self.image.rodata());
+        let mut tracer = RunTracer { trace, insns: 0, fuel: 0, prev: None };
+        let result =
+            femto_vm::run_traced(&self.program, self.entry, &mut mem, &mut Abi(host), opts.fuel, &mut tracer);
         tracer.account(None);
+        RunReport {
+            result,
+            insns: tracer.insns,
+            fuel_used: tracer.fuel.min(opts.fuel),
+            output: host.output.get(out_before..).unwrap_or("").to_string(),
+            ctx_after: ctx.clone(),
+        }
+    }
+}
+
+/// Runs an image (its bytes) as `femto run` does, `opts.repeat` times (at
+/// least once) on one simulated device, without printing: the reports of
+/// the runs, each with what its helpers printed.
+pub fn run_image(bytes: &[u8], opts: &RunOptions) -> Result<Vec<RunReport>, String> {
+    let mut p = prepare("image", bytes, opts)?;
+    let mut host = host(opts, false);
+    let mut ctx = opts.ctx.clone();
+    Ok((0..opts.repeat.max(1)).map(|_| p.run(&mut host, &mut ctx, opts, None)).collect())
+}
+
+/// Runs an image file as `femto run` does, printing as it goes. Returns
+/// whether every run ended without a fault.
+pub fn run_file(path: &Path, opts: &RunOptions) -> Result<bool, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut p = prepare(&path.display().to_string(), &bytes, opts)?;
+    let trace_lines: Option<Vec<Option<String>>> = if opts.trace { Some(trace_table(p.image.text())) } else { None };
+    let mut host = host(opts, true);
+    let mut ctx = opts.ctx.clone();
+    let mut all_ok = true;
+    println!("running `{}` (pc {}) of {}", p.entry_name, p.entry, path.display());
+    for i in 0..opts.repeat.max(1) {
+        if opts.repeat > 1 {
+            println!("run {}:", i + 1);
+        }
+        let report = p.run(&mut host, &mut ctx, opts, trace_lines.as_deref());
         let _ = std::io::stdout().flush();
-        match &result {
+        match &report.result {
             Ok(r0) => println!("r0 = {} ({r0:#x})", *r0 as i64),
             Err(e) => {
                 all_ok = false;
                 println!("fault: {e}");
             }
         }
-        println!("instructions executed: {}", tracer.insns);
-        println!("fuel used: {} of {}", tracer.fuel.min(opts.fuel), opts.fuel);
+        println!("instructions executed: {}", report.insns);
+        println!("fuel used: {} of {}", report.fuel_used, opts.fuel);
         if let (Some(before), Some(after)) = (&opts.ctx, &ctx) {
             if before != after && !opts.ctx_ro {
                 println!("context after: {}", hex_string(after));

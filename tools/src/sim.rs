@@ -1,91 +1,41 @@
-//! Simulated device helpers for `femto run`, numbered as in the helper ABI
-//! (`doc/helpers.md`): print, memcpy/memset, key-value store, time, sensor,
-//! notify and random.
+//! The simulated device of `femto run`: the host side of the helper ABI.
 //!
-//! The helpers here only see the container's memory through [`Mem`], which
-//! the runner implements on top of the VM's checked memory access: a bad
-//! pointer makes a helper return `-14` (EFAULT), as on the device.
+//! The helpers themselves — numbers, argument checks, errno values, the
+//! `fc_print` formatter, key-value scopes and capacities — are the
+//! `femto-helpers` crate, the same code the kernel runs, so a container gets
+//! the same results here as on the device, bad input included. [`SimHost`]
+//! only provides the state the kernel would: a clock, the last temperature
+//! (`--temperature`), the key-value tables of one process and of the device,
+//! the print rate limit, a console and a random generator.
+//!
+//! What differs from the device, by design: time is the host's (since the
+//! simulator started), `fc_random` is not stirred with a clock (a seed gives
+//! reproducible runs) and `fc_notify` prints `notify: VALUE (HEX)` instead of
+//! scheduling an upcall.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// `fc_print`.
-pub const FC_PRINT: u32 = 0x01;
-/// `fc_memcpy`.
-pub const FC_MEMCPY: u32 = 0x02;
-/// `fc_memset`.
-pub const FC_MEMSET: u32 = 0x03;
-/// `fc_kv_store`.
-pub const FC_KV_STORE: u32 = 0x10;
-/// `fc_kv_fetch`.
-pub const FC_KV_FETCH: u32 = 0x11;
-/// `fc_now_ms`.
-pub const FC_NOW_MS: u32 = 0x20;
-/// `fc_now_us`.
-pub const FC_NOW_US: u32 = 0x21;
-/// `fc_sensor_last`.
-pub const FC_SENSOR_LAST: u32 = 0x30;
-/// `fc_notify`.
-pub const FC_NOTIFY: u32 = 0x40;
-/// `fc_random`.
-pub const FC_RANDOM: u32 = 0x50;
+use femto_helpers::{
+    xorshift32, Host, KvTables, PrintBudget, ScopedKv, SharedKv, DEFAULT_PRINTS_PER_SECOND,
+    KV_GLOBAL_ENTRIES, KV_PROCESS_ENTRIES, SENSOR_TEMPERATURE,
+};
 
-/// Every helper number the simulator implements, with its name.
-pub const HELPERS: &[(u32, &str)] = &[
-    (FC_PRINT, "fc_print"),
-    (FC_MEMCPY, "fc_memcpy"),
-    (FC_MEMSET, "fc_memset"),
-    (FC_KV_STORE, "fc_kv_store"),
-    (FC_KV_FETCH, "fc_kv_fetch"),
-    (FC_NOW_MS, "fc_now_ms"),
-    (FC_NOW_US, "fc_now_us"),
-    (FC_SENSOR_LAST, "fc_sensor_last"),
-    (FC_NOTIFY, "fc_notify"),
-    (FC_RANDOM, "fc_random"),
-];
-
-/// The name of a helper number, if it is one of the ABI's.
-pub fn helper_name(nr: u32) -> Option<&'static str> {
-    HELPERS.iter().find(|(n, _)| *n == nr).map(|(_, s)| *s)
-}
-
-/// `-ENOENT`.
-pub const ENOENT: i64 = -2;
-/// `-ENOMEM`: store full.
-pub const ENOMEM: i64 = -12;
-/// `-EFAULT`: bad pointer.
-pub const EFAULT: i64 = -14;
-/// `-EBUSY`.
-pub const EBUSY: i64 = -16;
-/// `-EINVAL`.
-pub const EINVAL: i64 = -22;
-
-/// Longest format string `fc_print` reads (including its NUL).
-pub const PRINT_FMT_MAX: usize = 128;
-/// Longest string a `%s` conversion reads.
-pub const PRINT_STR_MAX: usize = 128;
-/// Entries the simulated key-value store holds (all scopes together).
-pub const KV_CAPACITY: usize = 64;
-
-/// The container's memory as a helper sees it: every access is checked.
-pub trait Mem {
-    /// Reads `len` bytes at virtual address `addr`; `None` if any byte is not
-    /// readable.
-    fn read(&mut self, addr: u64, len: usize) -> Option<Vec<u8>>;
-    /// Writes `data` at `addr`; `false` (and nothing written) if any byte is
-    /// not writable.
-    fn write(&mut self, addr: u64, data: &[u8]) -> bool;
-    /// Sets `len` bytes at `addr` to `byte`; `false` (and nothing written) if
-    /// any byte is not writable.
-    fn fill(&mut self, addr: u64, byte: u8, len: usize) -> bool;
-}
+/// The id of the simulated container: the first container a process loads
+/// on a freshly booted device (slot 0, generation 1), as its printed lines
+/// show it (`[fc 0x0101] ...`).
+pub const SIM_CONTAINER_ID: u16 = 0x0101;
 
 /// State of the simulated device.
 #[derive(Debug)]
 pub struct SimHost {
-    kv: BTreeMap<(u64, u32), u64>,
+    kv_process: ScopedKv<KV_PROCESS_ENTRIES>,
+    kv_global: SharedKv<KV_GLOBAL_ENTRIES>,
     start: Instant,
-    rng: u64,
+    rng: u32,
+    budget: PrintBudget,
+    /// `fc_print` lines allowed per second (the board setting; default
+    /// [`DEFAULT_PRINTS_PER_SECOND`]).
+    pub prints_per_second: u32,
     /// Last temperature reading in centi-degrees, if any (`--temperature`).
     pub temperature: Option<i64>,
     /// Everything the helpers printed, in order (also written to stdout when
@@ -96,13 +46,16 @@ pub struct SimHost {
 }
 
 impl SimHost {
-    /// A fresh device: empty store, clock at 0, random generator seeded with `seed`.
+    /// A fresh device: empty stores, clock at 0, random generator seeded
+    /// with `seed` (both halves folded into xorshift32's 32-bit state).
     pub fn new(seed: u64) -> Self {
         SimHost {
-            kv: BTreeMap::new(),
+            kv_process: ScopedKv::default(),
+            kv_global: SharedKv::default(),
             start: Instant::now(),
-            // xorshift64* must not start at 0.
-            rng: if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed },
+            rng: (seed ^ (seed >> 32)) as u32,
+            budget: PrintBudget::new(),
+            prints_per_second: DEFAULT_PRINTS_PER_SECOND,
             temperature: None,
             output: String::new(),
             echo: false,
@@ -118,284 +71,130 @@ impl SimHost {
         }
         self.output.push_str(s);
     }
+}
 
-    /// Whether `nr` is a helper this simulator implements.
-    pub fn has(&self, nr: u32) -> bool {
-        helper_name(nr).is_some()
-    }
-
-    /// Calls helper `nr` with arguments r1..r5. Returns `None` for a helper
-    /// number the device does not have.
-    pub fn call(&mut self, nr: u32, args: [u64; 5], mem: &mut dyn Mem) -> Option<u64> {
-        let r = match nr {
-            FC_PRINT => self.print(args, mem),
-            FC_MEMCPY => {
-                let len = usize::try_from(args[2]).unwrap_or(usize::MAX);
-                match mem.read(args[1], len) {
-                    Some(b) if mem.write(args[0], &b) => 0,
-                    _ => EFAULT,
-                }
-            }
-            FC_MEMSET => {
-                match usize::try_from(args[2]) {
-                    Ok(len) if mem.fill(args[0], args[1] as u8, len) => 0,
-                    _ => EFAULT,
-                }
-            }
-            FC_KV_STORE => {
-                let (scope, key, value) = (args[0], args[1] as u32, args[2]);
-                if scope > 2 {
-                    EINVAL
-                } else if !self.kv.contains_key(&(scope, key)) && self.kv.len() >= KV_CAPACITY {
-                    ENOMEM
-                } else {
-                    self.kv.insert((scope, key), value);
-                    0
-                }
-            }
-            FC_KV_FETCH => {
-                let (scope, key, ptr) = (args[0], args[1] as u32, args[2]);
-                if scope > 2 {
-                    EINVAL
-                } else {
-                    match self.kv.get(&(scope, key)) {
-                        None => ENOENT,
-                        Some(v) => {
-                            if mem.write(ptr, &v.to_le_bytes()) {
-                                0
-                            } else {
-                                EFAULT
-                            }
-                        }
-                    }
-                }
-            }
-            FC_NOW_MS => self.start.elapsed().as_millis() as i64,
-            FC_NOW_US => self.start.elapsed().as_micros() as i64,
-            FC_SENSOR_LAST => match (args[0], self.temperature) {
-                (0, Some(t)) => t,
-                (0, None) => ENOENT,
-                _ => EINVAL,
-            },
-            FC_NOTIFY => {
-                self.emit(&format!("notify: {} ({:#x})\n", args[0] as i64, args[0]));
-                0
-            }
-            FC_RANDOM => {
-                // xorshift64*: not cryptographic, as on the device.
-                let mut x = self.rng;
-                x ^= x >> 12;
-                x ^= x << 25;
-                x ^= x >> 27;
-                self.rng = x;
-                (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as i64
-            }
-            _ => return None,
-        };
-        Some(r as u64)
-    }
-
-    /// Reads a NUL-terminated string of at most `max` bytes (NUL included)
-    /// one byte at a time, so a string ending near a region edge is fine.
-    fn read_cstr(mem: &mut dyn Mem, addr: u64, max: usize) -> Result<Vec<u8>, i64> {
-        let mut s = Vec::new();
-        for i in 0..max as u64 {
-            let a = addr.checked_add(i).ok_or(EFAULT)?;
-            let b = mem.read(a, 1).ok_or(EFAULT)?;
-            if b[0] == 0 {
-                return Ok(s);
-            }
-            s.push(b[0]);
-        }
-        Err(EINVAL) // not terminated within `max`
-    }
-
-    fn print(&mut self, args: [u64; 5], mem: &mut dyn Mem) -> i64 {
-        match format_print(args, mem) {
-            Ok(s) => {
-                let n = s.len() as i64;
-                self.emit(&s);
-                n
-            }
-            Err(e) => e,
-        }
+/// The console line the kernel writes for `line` printed by container `id`
+/// (the capsule's `KernelDebugConsole`): `[fc 0xID] text`, or a placeholder
+/// for text that is not UTF-8.
+pub fn console_line(id: u16, line: &[u8]) -> String {
+    match std::str::from_utf8(line) {
+        Ok(s) => format!("[fc {id:#06x}] {s}\n"),
+        Err(_) => format!("[fc {id:#06x}] <{} bytes, not UTF-8>\n", line.len()),
     }
 }
 
-/// Formats an `fc_print` call: format string at `args[0]`, values in
-/// `args[1..4]`. Conversions: `%d %i %u %x %lld %llu %llx %c %s %%`.
-/// Errors: `-14` for a bad pointer, `-22` for an unterminated or too long
-/// format, an unknown conversion or more than three values.
-pub fn format_print(args: [u64; 5], mem: &mut dyn Mem) -> Result<String, i64> {
-    let fmt = SimHost::read_cstr(mem, args[0], PRINT_FMT_MAX)?;
-    let mut out = String::new();
-    let mut next = 1usize;
-    let mut i = 0usize;
-    let take = |next: &mut usize| -> Result<u64, i64> {
-        if *next > 3 {
-            return Err(EINVAL);
-        }
-        let v = args[*next];
-        *next += 1;
-        Ok(v)
-    };
-    while i < fmt.len() {
-        let c = fmt[i];
-        if c != b'%' {
-            // Copy a run of plain bytes.
-            let end = fmt[i..].iter().position(|&b| b == b'%').map_or(fmt.len(), |p| i + p);
-            out.push_str(&String::from_utf8_lossy(&fmt[i..end]));
-            i = end;
-            continue;
-        }
-        let rest = &fmt[i + 1..];
-        let (conv, used): (&[u8], usize) = if rest.starts_with(b"ll") && rest.len() >= 3 {
-            (&rest[..3], 3)
-        } else if !rest.is_empty() {
-            (&rest[..1], 1)
-        } else {
-            return Err(EINVAL);
-        };
-        match conv {
-            b"%" => out.push('%'),
-            b"d" | b"i" => out.push_str(&(take(&mut next)? as i32).to_string()),
-            b"u" => out.push_str(&(take(&mut next)? as u32).to_string()),
-            b"x" => out.push_str(&format!("{:x}", take(&mut next)? as u32)),
-            b"lld" => out.push_str(&(take(&mut next)? as i64).to_string()),
-            b"llu" => out.push_str(&take(&mut next)?.to_string()),
-            b"llx" => out.push_str(&format!("{:x}", take(&mut next)?)),
-            b"c" => out.push(take(&mut next)? as u8 as char),
-            b"s" => {
-                let p = take(&mut next)?;
-                let s = SimHost::read_cstr(mem, p, PRINT_STR_MAX)?;
-                out.push_str(&String::from_utf8_lossy(&s));
-            }
-            _ => return Err(EINVAL),
-        }
-        i += 1 + used;
+impl Host for SimHost {
+    fn container_id(&self) -> u16 {
+        SIM_CONTAINER_ID
     }
-    Ok(out)
+
+    fn kv(&mut self) -> KvTables<'_> {
+        KvTables { process: &mut self.kv_process, global: &self.kv_global }
+    }
+
+    fn now_us(&mut self) -> u64 {
+        u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    fn sensor_last(&mut self, kind: u32) -> Option<i64> {
+        if kind == SENSOR_TEMPERATURE {
+            self.temperature
+        } else {
+            None
+        }
+    }
+
+    fn print(&mut self, line: &[u8]) -> bool {
+        let now_ms = self.now_us() / 1000;
+        if !self.budget.take(now_ms, self.prints_per_second) {
+            return false;
+        }
+        self.emit(&console_line(SIM_CONTAINER_ID, line));
+        true
+    }
+
+    fn notify(&mut self, value: u64) -> bool {
+        self.emit(&format!("notify: {} ({value:#x})\n", value as i64));
+        true
+    }
+
+    fn random(&mut self) -> u32 {
+        self.rng = xorshift32(self.rng, 0);
+        self.rng
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use femto_helpers::{call, errno, nr};
+    use femto_vm::memory::{vaddr, REGION_DATA};
+    use femto_vm::Memory;
 
-    /// One flat region at address 0x1000.
-    struct Flat(Vec<u8>);
-    impl Mem for Flat {
-        fn read(&mut self, addr: u64, len: usize) -> Option<Vec<u8>> {
-            let s = addr.checked_sub(0x1000)? as usize;
-            self.0.get(s..s.checked_add(len)?).map(|b| b.to_vec())
-        }
-        fn write(&mut self, addr: u64, data: &[u8]) -> bool {
-            let Some(s) = addr.checked_sub(0x1000) else { return false };
-            let s = s as usize;
-            match s.checked_add(data.len()).and_then(|e| self.0.get_mut(s..e)) {
-                Some(d) => {
-                    d.copy_from_slice(data);
-                    true
-                }
-                None => false,
-            }
-        }
-        fn fill(&mut self, addr: u64, byte: u8, len: usize) -> bool {
-            let Some(s) = addr.checked_sub(0x1000) else { return false };
-            let s = s as usize;
-            match s.checked_add(len).and_then(|e| self.0.get_mut(s..e)) {
-                Some(d) => {
-                    d.fill(byte);
-                    true
-                }
-                None => false,
-            }
-        }
-    }
+    const DATA: u64 = vaddr(REGION_DATA, 0);
 
-    fn mem_with(s: &[u8]) -> Flat {
-        let mut v = s.to_vec();
-        v.resize(256, 0);
-        Flat(v)
+    fn call_on(h: &mut SimHost, data: &mut [u8], n: u32, a: [u64; 5]) -> u64 {
+        let mut m = Memory::new();
+        m.map_data(data);
+        call(n, a, &mut m, h).unwrap()
     }
 
     #[test]
-    fn print_conversions() {
-        let mut m = mem_with(b"a=%d b=%u c=%x %%\0");
-        let s = format_print([0x1000, (-5i64) as u64, 7, 255, 0], &mut m).unwrap();
-        assert_eq!(s, "a=-5 b=7 c=ff %");
-        let mut m = mem_with(b"%lld %llu %llx\0");
-        let s = format_print([0x1000, u64::MAX, u64::MAX, 0xabc, 0], &mut m).unwrap();
-        assert_eq!(s, format!("-1 {} abc", u64::MAX));
-        let mut m = mem_with(b"%c%s!\0\0\0\0\0\0\0\0\0\0hi\0");
-        let s = format_print([0x1000, b'X' as u64, 0x1000 + 15, 0, 0], &mut m).unwrap();
-        assert_eq!(s, "Xhi!");
-    }
-
-    #[test]
-    fn print_errors() {
-        let mut m = mem_with(b"%d %d %d %d\0");
-        assert_eq!(format_print([0x1000, 1, 2, 3, 4], &mut m), Err(EINVAL));
-        let mut m = mem_with(b"%q\0");
-        assert_eq!(format_print([0x1000, 1, 2, 3, 4], &mut m), Err(EINVAL));
-        let mut m = mem_with(b"x\0");
-        assert_eq!(format_print([0x10, 1, 2, 3, 4], &mut m), Err(EFAULT));
-        let mut m = mem_with(b"%s\0");
-        assert_eq!(format_print([0x1000, 0x99999, 2, 3, 4], &mut m), Err(EFAULT));
-        let mut m = Flat(vec![b'a'; 300]);
-        assert_eq!(format_print([0x1000, 0, 0, 0, 0], &mut m), Err(EINVAL));
-        // A format running into the end of the region is a fault.
-        let mut m = Flat(vec![b'a'; 10]);
-        assert_eq!(format_print([0x1000, 0, 0, 0, 0], &mut m), Err(EFAULT));
-    }
-
-    #[test]
-    fn kv_store_scopes_and_capacity() {
+    fn prints_device_console_lines() {
         let mut h = SimHost::new(1);
-        let mut m = mem_with(b"");
-        assert_eq!(h.call(FC_KV_STORE, [3, 1, 1, 0, 0], &mut m), Some(EINVAL as u64));
-        assert_eq!(h.call(FC_KV_FETCH, [0, 9, 0x1000, 0, 0], &mut m), Some(ENOENT as u64));
-        assert_eq!(h.call(FC_KV_STORE, [0, 9, 0x1122, 0, 0], &mut m), Some(0));
-        assert_eq!(h.call(FC_KV_FETCH, [1, 9, 0x1000, 0, 0], &mut m), Some(ENOENT as u64));
-        assert_eq!(h.call(FC_KV_FETCH, [0, 9, 0x1000, 0, 0], &mut m), Some(0));
-        assert_eq!(&m.0[..8], &0x1122u64.to_le_bytes());
-        assert_eq!(h.call(FC_KV_FETCH, [0, 9, 0x5000, 0, 0], &mut m), Some(EFAULT as u64));
-        for k in 100..100 + KV_CAPACITY as u64 - 1 {
-            assert_eq!(h.call(FC_KV_STORE, [2, k, k, 0, 0], &mut m), Some(0));
-        }
-        assert_eq!(h.call(FC_KV_STORE, [2, 5000, 1, 0, 0], &mut m), Some(ENOMEM as u64));
-        // Overwriting an existing key still works when full.
-        assert_eq!(h.call(FC_KV_STORE, [0, 9, 1, 0, 0], &mut m), Some(0));
+        let mut data = b"x=%d\0\xff\0".to_vec();
+        assert_eq!(call_on(&mut h, &mut data, nr::PRINT, [DATA, 7, 0, 0, 0]), 3);
+        assert_eq!(call_on(&mut h, &mut data, nr::PRINT, [DATA + 5, 0, 0, 0, 0]), 1);
+        assert_eq!(h.output, "[fc 0x0101] x=7\n[fc 0x0101] <1 bytes, not UTF-8>\n");
     }
 
     #[test]
-    fn memcpy_memset() {
+    fn print_rate_limit_as_on_the_device() {
         let mut h = SimHost::new(1);
-        let mut m = mem_with(b"abcdef");
-        assert_eq!(h.call(FC_MEMCPY, [0x1000 + 10, 0x1000, 3, 0, 0], &mut m), Some(0));
-        assert_eq!(&m.0[10..13], b"abc");
-        assert_eq!(h.call(FC_MEMSET, [0x1000, b'z' as u64, 2, 0, 0], &mut m), Some(0));
-        assert_eq!(&m.0[..3], b"zzc");
-        assert_eq!(h.call(FC_MEMSET, [0x1000 + 250, 0, 10, 0, 0], &mut m), Some(EFAULT as u64));
-        assert_eq!(h.call(FC_MEMCPY, [0x1000, 0x1000 + 250, 10, 0, 0], &mut m), Some(EFAULT as u64));
-        assert_eq!(h.call(FC_MEMSET, [0x1000, 0, u64::MAX, 0, 0], &mut m), Some(EFAULT as u64));
+        h.prints_per_second = 2;
+        let mut data = b"hi\0".to_vec();
+        let r: Vec<u64> = (0..3).map(|_| call_on(&mut h, &mut data, nr::PRINT, [DATA, 0, 0, 0, 0])).collect();
+        assert_eq!(r, vec![2, 2, errno::EBUSY as u64]);
+        assert_eq!(h.output.lines().count(), 2);
     }
 
     #[test]
-    fn misc_helpers() {
+    fn kv_has_the_device_capacities() {
+        let mut h = SimHost::new(1);
+        let mut data = vec![0u8; 8];
+        for k in 0..KV_PROCESS_ENTRIES as u64 {
+            assert_eq!(call_on(&mut h, &mut data, nr::KV_STORE, [k % 2, k, k, 0, 0]), 0);
+        }
+        assert_eq!(call_on(&mut h, &mut data, nr::KV_STORE, [0, 999, 0, 0, 0]), errno::ENOMEM as u64);
+        for k in 0..KV_GLOBAL_ENTRIES as u64 {
+            assert_eq!(call_on(&mut h, &mut data, nr::KV_STORE, [2, k, k, 0, 0]), 0);
+        }
+        assert_eq!(call_on(&mut h, &mut data, nr::KV_STORE, [2, 999, 0, 0, 0]), errno::ENOMEM as u64);
+        assert_eq!(call_on(&mut h, &mut data, nr::KV_FETCH, [1, 21, DATA, 0, 0]), 0);
+        assert_eq!(data, 21u64.to_le_bytes());
+    }
+
+    #[test]
+    fn sensor_notify_random_time() {
         let mut h = SimHost::new(7);
-        let mut m = mem_with(b"");
-        assert_eq!(h.call(0x99, [0; 5], &mut m), None);
-        assert_eq!(h.call(FC_SENSOR_LAST, [0; 5], &mut m), Some(ENOENT as u64));
+        let mut data = vec![0u8; 8];
+        assert_eq!(call_on(&mut h, &mut data, nr::SENSOR_LAST, [0; 5]), errno::ENOENT as u64);
         h.temperature = Some(2150);
-        assert_eq!(h.call(FC_SENSOR_LAST, [0; 5], &mut m), Some(2150));
-        assert_eq!(h.call(FC_SENSOR_LAST, [1, 0, 0, 0, 0], &mut m), Some(EINVAL as u64));
-        let a = h.call(FC_RANDOM, [0; 5], &mut m).unwrap();
-        let b = h.call(FC_RANDOM, [0; 5], &mut m).unwrap();
-        assert!(a <= u32::MAX as u64 && b <= u32::MAX as u64 && a != b);
-        assert_eq!(h.call(FC_NOTIFY, [42, 0, 0, 0, 0], &mut m), Some(0));
-        assert!(h.output.contains("notify: 42"));
-        let t0 = h.call(FC_NOW_US, [0; 5], &mut m).unwrap();
-        let t1 = h.call(FC_NOW_US, [0; 5], &mut m).unwrap();
+        assert_eq!(call_on(&mut h, &mut data, nr::SENSOR_LAST, [0; 5]), 2150);
+        assert_eq!(call_on(&mut h, &mut data, nr::SENSOR_LAST, [1, 0, 0, 0, 0]), errno::ENOENT as u64);
+        assert_eq!(call_on(&mut h, &mut data, nr::NOTIFY, [42, 0, 0, 0, 0]), 0);
+        assert_eq!(h.output, "notify: 42 (0x2a)\n");
+        // Reproducible for a seed, different for another.
+        let a: Vec<u64> = (0..3).map(|_| call_on(&mut h, &mut data, nr::RANDOM, [0; 5])).collect();
+        let mut h2 = SimHost::new(7);
+        let b: Vec<u64> = (0..3).map(|_| call_on(&mut h2, &mut data, nr::RANDOM, [0; 5])).collect();
+        assert_eq!(a, b);
+        let mut h3 = SimHost::new(8);
+        assert_ne!(call_on(&mut h3, &mut data, nr::RANDOM, [0; 5]), a[0]);
+        assert_ne!(SimHost::new(0).random(), 0);
+        let t0 = call_on(&mut h, &mut data, nr::NOW_US, [0; 5]);
+        let t1 = call_on(&mut h, &mut data, nr::NOW_US, [0; 5]);
         assert!(t1 >= t0);
+        assert!(call_on(&mut h, &mut data, nr::NOW_MS, [0; 5]) <= t1 / 1000 + 1000);
     }
 }

@@ -6,9 +6,11 @@
 //! Covered: the ELF reader and linker (`femto pack`), the object and image
 //! listings (`femto disasm`), the image description (`femto inspect`), entry
 //! selection (`femto run`), hex arguments (`--ctx`, `femto plugin`) and the
-//! simulated `fc_print` formatter.
+//! `fc_print` formatter of the helper ABI (`femto-helpers`, which `femto run`
+//! and the kernel share).
 
-use femto_tools::sim::{format_print, Mem};
+use femto_vm::memory::{vaddr, REGION_DATA};
+use femto_vm::Memory;
 use femto_tools::{cmd, elf, hexin, link, objdump, pack};
 use proptest::prelude::*;
 use std::path::Path;
@@ -112,34 +114,6 @@ fn mutate(base: &[u8], edits: &[(usize, u8)], cut: Option<usize>, tail: &[u8]) -
     v
 }
 
-struct Flat(Vec<u8>);
-impl Mem for Flat {
-    fn read(&mut self, addr: u64, len: usize) -> Option<Vec<u8>> {
-        let s = usize::try_from(addr).ok()?;
-        self.0.get(s..s.checked_add(len)?).map(<[u8]>::to_vec)
-    }
-    fn write(&mut self, addr: u64, data: &[u8]) -> bool {
-        let Ok(s) = usize::try_from(addr) else { return false };
-        match s.checked_add(data.len()).and_then(|e| self.0.get_mut(s..e)) {
-            Some(d) => {
-                d.copy_from_slice(data);
-                true
-            }
-            None => false,
-        }
-    }
-    fn fill(&mut self, addr: u64, byte: u8, len: usize) -> bool {
-        let Ok(s) = usize::try_from(addr) else { return false };
-        match s.checked_add(len).and_then(|e| self.0.get_mut(s..e)) {
-            Some(d) => {
-                d.fill(byte);
-                true
-            }
-            None => false,
-        }
-    }
-}
-
 fn cases() -> u32 {
     std::env::var("FEMTO_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
 }
@@ -203,15 +177,16 @@ proptest! {
         m.extend_from_slice(fmt.as_bytes());
         m.push(0);
         let at = mem.len() as u64;
-        let mut flat = Flat(m);
-        // Pointers are small numbers half of the time so %s finds memory.
-        let mut a = args;
-        a[0] = at;
-        a[1] %= 256;
-        let r = format_print(a, &mut flat);
-        if let Err(code) = r {
-            prop_assert!(code == -14 || code == -22, "unexpected error code {code}");
+        let base = vaddr(REGION_DATA, 0);
+        let mut memory = Memory::new();
+        memory.map_data(&mut m);
+        // a1 points into the data region (so a %s finds memory), the
+        // second call takes all arguments as they come.
+        let a = [base + args[1] % 256, args[2], args[3]];
+        match femto_helpers::format(base + at, a, &memory) {
+            Ok(line) => prop_assert!(line.len() <= femto_helpers::PRINT_OUT_MAX),
+            Err(code) => prop_assert_eq!(code, -14, "unexpected error code"),
         }
-        let _ = format_print(args, &mut flat);
+        let _ = femto_helpers::format(args[0], [args[1], args[2], args[3]], &memory);
     }
 }

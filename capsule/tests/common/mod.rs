@@ -50,10 +50,11 @@ pub static TEST_HOOKS: [HookDescriptor; 5] = [
     },
 ];
 
-/// Records `fc_print` lines.
+/// Records `fc_print` lines (as text, and as the bytes written).
 #[derive(Default)]
 pub struct RecordingConsole {
     pub lines: RefCell<Vec<(u16, String)>>,
+    pub raw: RefCell<Vec<(u16, Vec<u8>)>>,
 }
 
 impl Console for RecordingConsole {
@@ -61,6 +62,7 @@ impl Console for RecordingConsole {
         self.lines
             .borrow_mut()
             .push((id, String::from_utf8_lossy(line).into_owned()));
+        self.raw.borrow_mut().push((id, line.to_vec()));
     }
 }
 

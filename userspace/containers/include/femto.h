@@ -52,9 +52,11 @@
 
 /* Prints to the kernel debug console, as "[fc 0xID] text". fmt is
  * NUL-terminated, at most 128 bytes; conversions %d %i %u %x %c %s %% with
- * optional l/ll (ll = 64-bit); the output is truncated at 160 bytes. At most a
- * board-set number of lines per second (default 10) for all containers:
- * beyond that, returns FC_EBUSY. Returns the number of bytes printed.
+ * optional l/ll (ll = 64-bit), anything else printed as written; %s strings
+ * at most 160 bytes (longer, unterminated or a bad pointer: FC_EFAULT); the
+ * output is truncated at 160 bytes. At most a board-set number of lines per
+ * second (default 10) for all containers: beyond that, returns FC_EBUSY.
+ * Returns the number of bytes printed. `femto run` behaves the same.
  * Always pass three value arguments (use 0 for unused ones). */
 static int64_t (*const fc_print)(const char *fmt, uint64_t a1, uint64_t a2, uint64_t a3) =
     (void *)FC_HELPER_PRINT;

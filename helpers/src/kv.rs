@@ -1,7 +1,8 @@
 //! Fixed-capacity key-value stores (u32 keys, u64 values) behind the
 //! `fc_kv_*` helpers: [`ScopedKv`], one table per process holding both the
 //! process scope and its containers' private scopes, and [`SharedKv`], the
-//! global scope kept in the capsule.
+//! global scope (kept in the capsule on the device, in the simulator's host
+//! state in `femto run`).
 
 use core::cell::Cell;
 
@@ -88,7 +89,7 @@ pub enum Owner {
     /// process reads and writes it.
     Process,
     /// The private scope (`fc_kv_*` scope 0) of the container with this id
-    /// ([`crate::state::make_id`]: generation in the high byte, slot index
+    /// (the capsule's `state::make_id`: generation in the high byte, slot index
     /// + 1 in the low byte). Only that container reads or writes it.
     Container(u16),
 }
@@ -225,6 +226,7 @@ impl<const E: usize> ScopedKv<E> {
 }
 
 /// A store shared through `&self` (the global scope, kept in the capsule).
+#[derive(Debug)]
 pub struct SharedKv<const E: usize> {
     inner: Cell<Kv<E>>,
 }
