@@ -110,8 +110,13 @@ pub struct Memory<'a> {
 }
 
 impl Default for Memory<'_> {
+    #[inline(always)]
     fn default() -> Self {
-        Memory { regions: [Slot::EMPTY; MAX_REGIONS], stack: &mut [], stack_rw: false, mapped: 0 }
+        // Written out (not `[Slot::EMPTY; MAX_REGIONS]`, which LLVM builds
+        // in a temporary and then copies with a `memcpy`): one run maps a
+        // fresh `Memory`, so this is on every hook's path.
+        let e = || Slot::EMPTY;
+        Memory { regions: [e(), e(), e(), e(), e(), e(), e(), e()], stack: &mut [], stack_rw: false, mapped: 0 }
     }
 }
 
@@ -163,6 +168,7 @@ fn fault(addr: u64, len: usize, access: Access, mapped_ro: bool) -> Error {
 
 impl<'a> Memory<'a> {
     /// An address space with no region mapped.
+    #[inline(always)]
     pub fn new() -> Self {
         Self::default()
     }
