@@ -176,7 +176,7 @@ fn async_run_reports_result_by_upcall() {
     assert!(is_ok(fx.cmd(0, 4, id, 0)));
     let up = fx.upcalls(0);
     assert_eq!(up, vec![(0, (id, 10, 0))]);
-    assert_eq!(fx.w.procs[0].read_ram(CONTEXT_AT, 4), 10u32.to_le_bytes());
+    assert_eq!(harness::read_ram(fx.w.procs[0], CONTEXT_AT, 4), 10u32.to_le_bytes());
     assert_eq!(pair_of(fx.cmd(0, 7, id, 0)), (0, 0), "idle again");
 }
 

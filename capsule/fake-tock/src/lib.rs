@@ -3,10 +3,16 @@
 //! (`capsule/tests/harness`) and the bare-metal Cortex-M4 benchmark
 //! (`tools/bench/cm4/src/tock.rs`) both build their platform from these.
 //!
+//! * [`FakeProcess`]: a process that hands the kernel scripted system calls
+//!   instead of running code, and records what the kernel delivers; its
+//!   memory ([`ProcessMemory`]) comes from the caller, so it works on the
+//!   host and on bare metal alike. See [`process`].
+//! * [`Resources`]: the platform resources given to the kernel loop:
+//!   [`Drivers`] and a scheduler.
 //! * [`Cap`]: the capabilities a board's `main.rs` holds.
-//! * [`NoBoundary`]: a user/kernel boundary that is never used, because the
-//!   fake processes of both users do their own "switching" (they hand the
-//!   kernel scripted system calls).
+//! * [`NoBoundary`]: a user/kernel boundary that is never used, because
+//!   [`FakeProcess`] does its own "switching" (it hands the kernel scripted
+//!   system calls).
 //! * [`FakeAlarm`]: a 1 kHz, 32-bit alarm whose clock moves only when told.
 //! * [`FakeChip`]: no MPU; its only interrupt source is an optional
 //!   [`FakeAlarm`].
@@ -24,6 +30,12 @@ use kernel::process::FunctionCall;
 use kernel::syscall::{ContextSwitchReason, SyscallReturn, UserspaceKernelBoundary};
 use kernel::ErrorCode;
 
+pub mod process;
+mod resources;
+
+pub use process::{Delivered, FakeProcess, ProcessMemory};
+pub use resources::{Drivers, Resources};
+
 /// The capabilities of a board's `main.rs` (which the users of this crate
 /// play).
 pub struct Cap;
@@ -38,7 +50,8 @@ unsafe impl capabilities::MemoryAllocationCapability for Cap {}
 unsafe impl capabilities::ProcessManagementCapability for Cap {}
 
 /// The never-used user/kernel boundary of [`FakeChip`]: every method
-/// refuses (or reports an interrupted process).
+/// refuses (or reports an interrupted process). [`FakeProcess`] never asks
+/// the chip to switch to it.
 pub struct NoBoundary;
 
 impl UserspaceKernelBoundary for NoBoundary {

@@ -188,7 +188,7 @@ impl Fx {
     pub fn run(&self, p: usize, id: usize, ctx: &[u8], fuel: usize) -> (SyscallReturn, Vec<u8>) {
         self.share_context(p, ctx);
         let r = self.cmd(p, 3, id, fuel);
-        (r, self.w.procs[p].read_ram(CONTEXT_AT, ctx.len()))
+        (r, read_ram(self.w.procs[p], CONTEXT_AT, ctx.len()))
     }
 
     pub fn subscribe_all(&self, p: usize) {
@@ -200,8 +200,7 @@ impl Fx {
 
     /// Upcalls delivered to process `p` since the last call: (subscribe, args).
     pub fn upcalls(&self, p: usize) -> Vec<(usize, (usize, usize, usize))> {
-        self.w.procs[p]
-            .take_upcalls()
+        take_upcalls(self.w.procs[p])
             .into_iter()
             .map(|d| (d.subscribe, d.args))
             .collect()

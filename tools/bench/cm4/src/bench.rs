@@ -328,14 +328,15 @@ fn trivial_image(buf: &mut [u8]) -> Result<usize, Error> {
 fn hook_fire(s: &mut Sections) -> bool {
     use capsules_femto::hooks::{self, FemtoHooks, HookDescriptor, HookOutcome};
     use capsules_femto::{abi, FemtoContainers, Limits};
-    use kernel::process::{Process, ReturnArguments, Task};
-    use kernel::syscall::{Syscall, SyscallReturn};
-    use kernel::upcall::UpcallId;
+    use femto_fake_tock::process::UNUSED_TASK;
+    use femto_fake_tock::Drivers;
+    use kernel::process::Process;
+    use kernel::syscall::{Syscall, SyscallDriver, SyscallReturn};
     use kernel::Kernel;
 
     use crate::tock::{
-        Arena, BoardCap, FakeAlarm, FakeChip, FakeProcess, NullConsole, OneProcess,
-        Platform, Ram, Resources,
+        Arena, BoardCap, FakeAlarm, FakeChip, FakeProcess, NullConsole, OneProcess, Platform,
+        ProcessMemory, Ram, Resources, TASKS,
     };
 
     /// Containers per process, slot bytes, container stack (the nRF52840-DK
@@ -351,26 +352,20 @@ fn hook_fire(s: &mut Sections) -> bool {
     let (process, kernel, femto) = unsafe {
         let ram = kernel::static_init!(Ram, Ram([0; crate::tock::PROCESS_RAM]));
         let arena = kernel::static_init!(Arena, Arena([0; crate::tock::GRANT_ARENA]));
-        // Placeholder entries of the task queue (never read: the ring
-        // buffer only returns what was enqueued).
-        let empty = Task::ReturnValue(ReturnArguments {
-            upcall_id: UpcallId {
-                driver_num: 0,
-                subscribe_num: 0,
-            },
-            argument0: 0,
-            argument1: 0,
-            argument2: 0,
-        });
-        let tasks = kernel::static_init!([Task; 10], [empty; 10]);
+        let tasks = kernel::static_init!([kernel::process::Task; TASKS], [UNUSED_TASK; TASKS]);
+        let memory = ProcessMemory {
+            ram: &mut ram.0,
+            grants: &mut arena.0,
+            tasks,
+        };
         let process: &'static FakeProcess =
-            kernel::static_init!(FakeProcess, FakeProcess::new(ram, arena, tasks));
+            kernel::static_init!(FakeProcess, FakeProcess::new("bench", 0, memory));
         let processes = kernel::static_init!(
             [Option<&'static dyn Process>; 1],
             [Some(process as &'static dyn Process)]
         );
         let kernel: &'static Kernel = kernel::static_init!(Kernel, Kernel::new(processes));
-        crate::tock::attach_kernel(process, kernel);
+        process.attach(kernel);
         let alarm = kernel::static_init!(FakeAlarm, FakeAlarm::new());
         let context = kernel::static_init!([u8; 64], [0; 64]);
         let femto: &'static Femto = kernel::static_init!(
@@ -387,17 +382,20 @@ fn hook_fire(s: &mut Sections) -> bool {
         (process, kernel, femto)
     };
     kernel::deferred_call::DeferredCallClient::register(femto);
-    let resources: &'static Resources = {
-        // SAFETY: as above, initialised once.
-        unsafe {
-            kernel::static_init!(
-                Resources,
-                Resources {
-                    driver: (abi::DRIVER_NUM, femto),
-                    scheduler: OneProcess { process },
-                }
-            )
-        }
+    // SAFETY: as above, initialised once.
+    let resources: &'static Resources = unsafe {
+        let drivers = kernel::static_init!(
+            [(usize, &'static dyn SyscallDriver); 1],
+            [(abi::DRIVER_NUM, femto as &'static dyn SyscallDriver)]
+        );
+        let scheduler = kernel::static_init!(OneProcess, OneProcess { process });
+        kernel::static_init!(
+            Resources,
+            Resources {
+                drivers: Drivers(drivers),
+                scheduler,
+            }
+        )
     };
     let platform = Platform {
         kernel,
@@ -412,9 +410,10 @@ fn hook_fire(s: &mut Sections) -> bool {
         Ok(n) => n,
         Err(e) => return report_error("hook", "encode", e),
     };
-    if !process.write_ram(0, &buf[..len]) {
+    if len > process.ram_len() {
         return fail_msg("hook: image does not fit the process RAM");
     }
+    process.write_ram(0, &buf[..len]);
     let allow = Syscall::ReadOnlyAllow {
         driver_number: abi::DRIVER_NUM,
         subdriver_number: abi::ALLOW_RO_IMAGE,
@@ -474,6 +473,9 @@ fn hook_fire(s: &mut Sections) -> bool {
     ok &= fire_twice(s, "hook.fire_one_trivial", hooks::BUTTON_ID, &mut ctx);
     let mut tctx = hooks::temperature_context(2150, 0, 0);
     ok &= fire_twice(s, "hook.fire_one_trivial_rw", hooks::TEMPERATURE_ID, &mut tctx);
+    if !process.is_alive() {
+        return fail_msg("hook: the fake process faulted or exited");
+    }
     ok
 }
 

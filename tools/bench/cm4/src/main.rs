@@ -15,16 +15,6 @@ mod bench;
 #[cfg(target_os = "none")]
 mod tock;
 
-/// Prints `error: MSG` and exits QEMU with a failure status.
-#[cfg(target_os = "none")]
-pub fn fail(msg: &str) -> ! {
-    use core::fmt::Write;
-    let mut out = femto_bench_cm4::semihosting::Writer::new();
-    let _ = writeln!(out, "error: {msg}");
-    drop(out);
-    femto_bench_cm4::semihosting::exit(false)
-}
-
 /// Entry point, called by the reset handler.
 #[cfg(target_os = "none")]
 #[no_mangle]
