@@ -12,9 +12,6 @@ pub struct KernelDebugConsole;
 
 impl Console for KernelDebugConsole {
     fn write_line(&self, id: u16, line: &[u8]) {
-        match core::str::from_utf8(line) {
-            Ok(s) => kernel::debug!("[fc {:#06x}] {}", id, s),
-            Err(_) => kernel::debug!("[fc {:#06x}] <{} bytes, not UTF-8>", id, line.len()),
-        }
+        kernel::debug!("{}", femto_helpers::ConsoleLine { id, line });
     }
 }

@@ -32,7 +32,7 @@ pub mod kv;
 pub mod print;
 
 pub use kv::{KvError, Owner, ScopedKv, SharedKv};
-pub use print::{format, Line, PRINT_FMT_MAX, PRINT_OUT_MAX, PRINT_STR_MAX};
+pub use print::{format, ConsoleLine, Line, PRINT_FMT_MAX, PRINT_OUT_MAX, PRINT_STR_MAX};
 
 /// Helper numbers (`doc/helpers.md`).
 pub mod nr {

@@ -178,3 +178,24 @@ pub fn format(fmt: u64, args: [u64; 3], m: &Memory<'_>) -> Result<Line, i64> {
     }
     Ok(line)
 }
+
+/// How a console shows one line printed by container `id` (no newline):
+/// `[fc 0xID] text`, or `[fc 0xID] <N bytes, not UTF-8>` when the line is
+/// not UTF-8. The kernel's debug console and `femto run` both print lines
+/// this way.
+#[derive(Clone, Copy, Debug)]
+pub struct ConsoleLine<'l> {
+    /// The printing container's id.
+    pub id: u16,
+    /// The line as `fc_print` formatted it.
+    pub line: &'l [u8],
+}
+
+impl core::fmt::Display for ConsoleLine<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match core::str::from_utf8(self.line) {
+            Ok(s) => write!(f, "[fc {:#06x}] {}", self.id, s),
+            Err(_) => write!(f, "[fc {:#06x}] <{} bytes, not UTF-8>", self.id, self.line.len()),
+        }
+    }
+}

@@ -74,13 +74,10 @@ impl SimHost {
 }
 
 /// The console line the kernel writes for `line` printed by container `id`
-/// (the capsule's `KernelDebugConsole`): `[fc 0xID] text`, or a placeholder
-/// for text that is not UTF-8.
+/// (the capsule's `KernelDebugConsole`, see [`femto_helpers::ConsoleLine`]),
+/// with its newline.
 pub fn console_line(id: u16, line: &[u8]) -> String {
-    match std::str::from_utf8(line) {
-        Ok(s) => format!("[fc {id:#06x}] {s}\n"),
-        Err(_) => format!("[fc {id:#06x}] <{} bytes, not UTF-8>\n", line.len()),
-    }
+    format!("{}\n", femto_helpers::ConsoleLine { id, line })
 }
 
 impl Host for SimHost {
