@@ -87,6 +87,14 @@ enum Slot<'a> {
 
 impl<'a> Slot<'a> {
     const EMPTY: Slot<'a> = Slot::Ro(&[]);
+
+    /// The region's bytes, readable whatever its access.
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Slot::Ro(s) => s,
+            Slot::Rw(s) => s,
+        }
+    }
 }
 
 /// The virtual address space of one run: up to [`MAX_REGIONS`] regions, each
@@ -94,9 +102,11 @@ impl<'a> Slot<'a> {
 ///
 /// A read-write stack is kept outside the region table, in `stack`, so that
 /// the interpreter's stack fast path (loads and stores through r10) reaches
-/// it with no tag test; its table entry is then empty. The general access
-/// paths look the table up first and fall back to `stack` only when that
-/// fails (a cold path), so that accesses to other regions cost nothing more.
+/// it with no tag test; its table entry is then empty. The interpreter's
+/// general load and store paths look the table up first and fall back to
+/// `stack` only when that fails (a cold path), so that accesses to other
+/// regions cost nothing more; the helpers' API ([`Memory::slice`] and the
+/// rest) checks for the stack first.
 #[derive(Debug)]
 pub struct Memory<'a> {
     regions: [Slot<'a>; MAX_REGIONS],
@@ -282,10 +292,7 @@ impl<'a> Memory<'a> {
         if let Some(s) = self.rw_stack(id) {
             return Some(s);
         }
-        match self.regions.get(id)? {
-            Slot::Ro(s) => Some(s),
-            Slot::Rw(s) => Some(s),
-        }
+        self.regions.get(id).map(Slot::bytes)
     }
 
     /// A read-only view of `len` bytes at virtual address `addr`, checked
@@ -458,14 +465,8 @@ impl<'a> Memory<'a> {
             bytes.copy_within(soff..soff + len, doff);
             return Ok(());
         }
-        fn view<'s>(slot: &'s Slot<'_>) -> &'s [u8] {
-            match slot {
-                Slot::Ro(s) => s,
-                Slot::Rw(s) => s,
-            }
-        }
         let (src_bytes, dst_bytes): (&[u8], &mut [u8]) = if rw_stack && did == stack_id {
-            (view(&regions[sid]), stack)
+            (regions[sid].bytes(), stack)
         } else if rw_stack && sid == stack_id {
             match &mut regions[did] {
                 Slot::Rw(d) => (stack, d),
@@ -478,7 +479,7 @@ impl<'a> Memory<'a> {
             let (rlo, rhi) = (&mut a[lo], &mut b[0]);
             let (src_r, dst_r) = if sid < did { (rlo, rhi) } else { (rhi, rlo) };
             match dst_r {
-                Slot::Rw(d) => (view(src_r), d),
+                Slot::Rw(d) => (src_r.bytes(), d),
                 Slot::Ro(_) => return Ok(()),
             }
         };
