@@ -18,24 +18,6 @@ use harness::{allow_ro, allow_rw, lock, subscribe, PROCESS_RAM};
 use kernel::syscall::SyscallReturn;
 use kernel::ErrorCode;
 
-/// xorshift64*: deterministic, so that a failing seed can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
 /// The images a storm loads: well-formed ones of every behaviour (return,
 /// write the context, loop forever, fault, call an unknown helper, notify,
 /// keep data), which the storm also corrupts at random.

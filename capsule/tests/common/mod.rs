@@ -207,6 +207,27 @@ impl Fx {
     }
 }
 
+// ---- deterministic randomness --------------------------------------------
+
+/// xorshift64*: deterministic, so that a failing seed can be replayed
+/// (random tests of this crate).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
 // ---- result matchers ---------------------------------------------------------
 
 pub fn u64_of(r: SyscallReturn) -> u64 {
