@@ -4,7 +4,7 @@
 use core::cell::Cell;
 
 use femto_helpers::{Abi, PrintBudget};
-use femto_vm::{Image, Memory, Program};
+use femto_vm::{Image, Memory, Program, Region};
 use kernel::deferred_call::{DeferredCall, DeferredCallClient};
 use kernel::grant::{AllowRoCount, AllowRwCount, Grant, GrantKernelData, UpcallCount};
 use kernel::hil::nonvolatile_storage::{NonvolatileStorage, NonvolatileStorageClient};
@@ -346,19 +346,12 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             // memory safety never depends on the verifier anyway).
             let (text, rodata, config) = layout.parts(image_bytes).ok_or((fault::OTHER, 0))?;
             let program = Program::assume_verified(text, &config);
-            let mut memory = Memory::new();
-            memory.map_stack(&mut stack[..]);
-            match ctx {
-                Ctx::None => {}
-                Ctx::Ro(c) => {
-                    memory.map_context_ro(c);
-                }
-                Ctx::Rw(c) => {
-                    memory.map_context_rw(c);
-                }
-            }
-            memory.map_data(data);
-            memory.map_rodata(rodata);
+            let context = match ctx {
+                Ctx::None => Region::Unmapped,
+                Ctx::Ro(c) => Region::ReadOnly(c),
+                Ctx::Rw(c) => Region::ReadWrite(c),
+            };
+            let mut memory = Memory::for_container(&mut stack[..], context, data, rodata);
             let mut helpers = KernelHelpers {
                 services: self,
                 id,

@@ -251,6 +251,36 @@ impl<'a> Memory<'a> {
         self.set(REGION_RODATA, Slot::Ro(rodata))
     }
 
+    /// The address space of a container run, built in one step: the stack
+    /// (region 1, read-write), the context (region 2, as given), the
+    /// container's data (region 3, read-write) and read-only data (region
+    /// 4); the extra ids stay free. The same as [`Memory::new`] followed by
+    /// [`Memory::map_stack`], [`Memory::map_context_ro`] or
+    /// [`Memory::map_context_rw`], [`Memory::map_data`] and
+    /// [`Memory::map_rodata`], but every field is written once, in place: a
+    /// kernel builds one per hook run, and the step-by-step form made LLVM
+    /// build the region table in a temporary and copy it.
+    #[inline(always)]
+    pub fn for_container(
+        stack: &'a mut [u8],
+        context: Region<'a>,
+        data: &'a mut [u8],
+        rodata: &'a [u8],
+    ) -> Self {
+        let e = || Slot::EMPTY;
+        let (context, ctx_bit) = match context {
+            Region::Unmapped => (Slot::EMPTY, 0),
+            Region::ReadOnly(c) => (Slot::Ro(c), 1 << REGION_CONTEXT),
+            Region::ReadWrite(c) => (Slot::Rw(c), 1 << REGION_CONTEXT),
+        };
+        Memory {
+            regions: [e(), e(), context, Slot::Rw(data), Slot::Ro(rodata), e(), e(), e()],
+            stack,
+            stack_rw: true,
+            mapped: (1 << REGION_STACK) | ctx_bit | (1 << REGION_DATA) | (1 << REGION_RODATA),
+        }
+    }
+
     /// Maps an extra region in the first free id ≥ [`REGION_EXTRA_FIRST`] and
     /// returns its base address; `RegionUnavailable` if all are used.
     pub fn map_extra(&mut self, region: Region<'a>) -> Result<u64, Error> {

@@ -339,3 +339,46 @@ fn the_stack_through_every_access_path() {
         assert_eq!(rw_stack[504..], [1, 0, 0, 0, 0, 0, 0, 0]);
     }
 }
+
+/// `Memory::for_container` (one step, what the capsule does per run) maps
+/// exactly what the step-by-step `map_*` calls map, for each kind of context:
+/// the same ids, lengths, permissions and bytes, and the extra ids stay free.
+#[test]
+fn for_container_maps_what_the_step_by_step_calls_map() {
+    for kind in 0..3 {
+        let (mut s1, mut s2) = ([1u8; 24], [1u8; 24]);
+        let (mut c1, mut c2) = (*b"context", *b"context");
+        let (mut d1, mut d2) = (*b"data!", *b"data!");
+        let rodata = *b"ro";
+        let mut step = Memory::new();
+        step.map_stack(&mut s1);
+        let ctx = match kind {
+            0 => Region::Unmapped,
+            1 => {
+                step.map_context_ro(&c1);
+                Region::ReadOnly(&c2)
+            }
+            _ => {
+                step.map_context_rw(&mut c1);
+                Region::ReadWrite(&mut c2)
+            }
+        };
+        step.map_data(&mut d1);
+        step.map_rodata(&rodata);
+        let mut one = Memory::for_container(&mut s2, ctx, &mut d2, &rodata);
+        for id in 0..8u32 {
+            let what = format!("context kind {kind}, region {id}");
+            assert_eq!(one.is_mapped(id), step.is_mapped(id), "{what}");
+            assert_eq!(one.is_writable(id), step.is_writable(id), "{what}");
+            assert_eq!(one.region_len(id), step.region_len(id), "{what}");
+            let len = step.region_len(id);
+            assert_eq!(one.slice(vaddr(id, 0), len), step.slice(vaddr(id, 0), len), "{what}");
+            assert_eq!(one.write(vaddr(id, 0), b"x").is_ok(), step.write(vaddr(id, 0), b"x").is_ok(), "{what}");
+        }
+        assert_eq!(one.is_mapped(REGION_CONTEXT), kind != 0);
+        assert!(one.is_writable(REGION_STACK) && one.is_writable(REGION_DATA));
+        assert!(!one.is_writable(REGION_RODATA));
+        let mut extra = [0u8; 2];
+        assert_eq!(one.map_extra(Region::ReadWrite(&mut extra)), Ok(vaddr(5, 0)));
+    }
+}

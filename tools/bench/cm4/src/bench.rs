@@ -259,11 +259,7 @@ fn container_run(s: &mut Sections) -> bool {
     let result = s.measure("run.container.trivial", || -> Option<Result<u64, Error>> {
         let (text, rodata, config) = layout.parts(image_bytes)?;
         let program = Program::assume_verified(text, &config);
-        let mut memory = Memory::new();
-        memory.map_stack(&mut stack);
-        memory.map_context_ro(&ctx);
-        memory.map_data(&mut data);
-        memory.map_rodata(rodata);
+        let mut memory = Memory::for_container(&mut stack, Region::ReadOnly(&ctx), &mut data, rodata);
         let mut fuel = FUEL;
         Some(femto_vm::run_metered(
             &program,
