@@ -12,7 +12,14 @@
 //! stack (as its interpreter always does). Bubble sort restores its 260-byte
 //! input before every run, for both VMs.
 //!
+//! On `loop`, a third interpreter runs in the same rounds: [`minimal`], an
+//! interpreter that knows only that program's five opcodes and checks
+//! nothing but the pc, i.e. what interpreting one instruction at a time
+//! costs with no VM around it (see there).
+//!
 //! Output: a table, then `figure: NAME = VALUE UNIT` lines.
+mod minimal;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -34,6 +41,8 @@ struct Case {
     /// Whether the program writes its context (restored before each run).
     writes_ctx: bool,
     expected: u64,
+    /// Also time the [`minimal`] interpreter on this program.
+    minimal: bool,
 }
 
 fn fletcher32_ctx() -> Vec<u8> {
@@ -62,6 +71,7 @@ fn cases() -> Vec<Case> {
             rbpf_fixup: fletcher32_rbpf_fixup,
             writes_ctx: false,
             expected: u64::from(programs::FLETCHER32_EXPECTED),
+            minimal: false,
         },
         Case {
             name: "bubble_sort",
@@ -70,6 +80,7 @@ fn cases() -> Vec<Case> {
             rbpf_fixup: no_fixup,
             writes_ctx: true,
             expected: programs::bubble_sort_expected_swaps(),
+            minimal: false,
         },
         Case {
             name: "loop",
@@ -78,6 +89,7 @@ fn cases() -> Vec<Case> {
             rbpf_fixup: no_fixup,
             writes_ctx: false,
             expected: programs::LOOP_ITERATIONS * (programs::LOOP_ITERATIONS + 1) / 2,
+            minimal: true,
         },
     ]
 }
@@ -113,6 +125,8 @@ struct Row {
     insns: u64,
     femto_ns_run: f64,
     rbpf_ns_run: f64,
+    /// The [`minimal`] interpreter, where measured.
+    minimal_ns_run: Option<f64>,
 }
 
 /// Runs `case` once in each VM and checks both results; returns the
@@ -212,18 +226,35 @@ fn run_case(case: &Case) -> Result<Row, String> {
         ));
     }
 
+    let program_bytes = case.program;
+    let mut mi = || -> u64 { minimal::run(black_box(program_bytes), FUEL).unwrap_or(u64::MAX) };
+    if case.minimal {
+        let r = mi();
+        if r != case.expected {
+            return Err(format!(
+                "{}: minimal interpreter returned {r:#x}, expected {:#x}",
+                case.name, case.expected
+            ));
+        }
+    }
+
     let fi = calibrate(&mut femto);
     let ri = calibrate(&mut rb);
-    let (mut fbest, mut rbest) = (f64::INFINITY, f64::INFINITY);
+    let li = if case.minimal { calibrate(&mut mi) } else { 0 };
+    let (mut fbest, mut rbest, mut lbest) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
     for _ in 0..ROUNDS {
         fbest = fbest.min(batch(&mut femto, fi));
         rbest = rbest.min(batch(&mut rb, ri));
+        if case.minimal {
+            lbest = lbest.min(batch(&mut mi, li));
+        }
     }
     Ok(Row {
         name: case.name,
         insns,
         femto_ns_run: fbest,
         rbpf_ns_run: rbest,
+        minimal_ns_run: case.minimal.then_some(lbest),
     })
 }
 
@@ -263,7 +294,30 @@ fn main() {
         );
     }
     for r in &rows {
+        if let Some(l) = r.minimal_ns_run {
+            println!(
+                "{:<12} minimal 5-opcode match interpreter (minimal.rs): {:.2} ns/i, {:.2}x rbpf; femto-vm takes {:.2}x its time",
+                r.name,
+                l / r.insns as f64,
+                r.rbpf_ns_run / l,
+                r.femto_ns_run / l
+            );
+        }
+    }
+    for r in &rows {
         println!("figure: host.{}.ebpf_insns = {} insns", r.name, r.insns);
+        if let Some(l) = r.minimal_ns_run {
+            println!(
+                "figure: host.{}.minimal_ns_per_insn = {:.2} ns",
+                r.name,
+                l / r.insns as f64
+            );
+            println!(
+                "figure: host.{}.minimal_speedup_vs_rbpf = {:.2} x",
+                r.name,
+                r.rbpf_ns_run / l
+            );
+        }
         println!(
             "figure: host.{}.femto_ns_per_insn = {:.2} ns",
             r.name,
