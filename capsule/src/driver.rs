@@ -1111,20 +1111,24 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                     }
                     let id = make_id(idx, slot.generation);
                     let r = if hook.writable {
-                        let mut scratch = [0u8; MAX_HOOK_CONTEXT];
-                        let Some(work) = scratch.get_mut(..context.len()) else {
+                        // The container works on the context in place; a
+                        // copy taken before the run undoes a faulting
+                        // container's changes (one copy per run, two on a
+                        // fault).
+                        let mut backup = [0u8; MAX_HOOK_CONTEXT];
+                        let Some(saved) = backup.get_mut(..context.len()) else {
                             continue;
                         };
-                        work.copy_from_slice(context);
+                        saved.copy_from_slice(context);
                         let r = self.run_slot(
                             app,
                             idx,
                             Some(kernel_data),
-                            Ctx::Rw(work),
+                            Ctx::Rw(&mut *context),
                             hook.fuel as u64,
                         );
-                        if r.is_ok() {
-                            context.copy_from_slice(work);
+                        if r.is_err() {
+                            context.copy_from_slice(saved);
                         }
                         r
                     } else {
