@@ -12,7 +12,7 @@ use femto_vm::{
     image::{write_signature, Format, Function, ImageSpec},
     rbf::lower_pseudo_lddw,
     verifier::{verify, AllowList},
-    FnHelpers, Image, Memory,
+    FnHelpers, Image, Memory, Region,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -76,11 +76,8 @@ fn run(
     let mut data_region = vec![0u8; data_len];
     image.init_data(&mut data_region).ok()?;
     let mut ctx = [0u8; 16];
-    let mut memory = Memory::new();
-    memory.map_stack(&mut stack);
-    memory.map_context_rw(&mut ctx);
-    memory.map_data(&mut data_region);
-    memory.map_rodata(image.rodata());
+    // Built as the capsule builds it for a run.
+    let mut memory = Memory::for_container(&mut stack, Region::ReadWrite(&mut ctx), &mut data_region, image.rodata());
     let r = program.run(pc as usize, &mut memory, &mut FnHelpers(common::call), 256);
     drop(memory);
     stack.extend_from_slice(&ctx);
