@@ -129,6 +129,7 @@ def main():
         ("hook.fire_empty", "hook fire, nothing attached", "cm4.hook.fire_empty.insns"),
         ("hook.fire_one_trivial", "hook fire, 1 trivial container", "cm4.hook.fire_one_trivial.insns"),
         ("hook.fire_one_trivial_rw", "hook fire, same, writable ctx", "cm4.hook.fire_one_trivial_rw.insns"),
+        ("hook.fire_one_helper", "hook fire, 1 fc_now_ms container", "cm4.hook.fire_one_helper.insns"),
     ]:
         c = cost(name)
         print(f"{label:<34} {fmt(c, 0):>10} {'-':>9}  (insns)")

@@ -279,16 +279,34 @@ fn container_run(s: &mut Sections) -> bool {
 /// Encodes the trivial container (`r0 = 0; exit`, function `main`, 512-byte
 /// stack frame, no data) into `buf`; returns its length.
 fn trivial_image(buf: &mut [u8]) -> Result<usize, Error> {
+    two_insn_image(buf, b"trivial", femto_vm::isa::Insn::new(0xb7, 0, 0, 0, 0), &[])
+}
+
+/// Encodes a container that calls the kernel helper `fc_now_ms` (`call
+/// 0x20; exit`: it returns the time) into `buf`; returns its length.
+fn now_ms_image(buf: &mut [u8]) -> Result<usize, Error> {
+    let nr = femto_helpers::nr::NOW_MS;
+    two_insn_image(buf, b"now_ms", femto_vm::isa::Insn::new(0x85, 0, 0, 0, nr as i32), &[nr])
+}
+
+/// A container of `first; exit` (function `main`, 512-byte stack frame, no
+/// data) allowed to call `helpers`.
+fn two_insn_image(
+    buf: &mut [u8],
+    name: &[u8],
+    first: femto_vm::isa::Insn,
+    helpers: &[u32],
+) -> Result<usize, Error> {
     use femto_vm::image::{Function, ImageSpec};
     let mut text = [0u8; 16];
-    text[..8].copy_from_slice(&femto_vm::isa::Insn::new(0xb7, 0, 0, 0, 0).encode());
+    text[..8].copy_from_slice(&first.encode());
     text[8..].copy_from_slice(&femto_vm::isa::Insn::new(0x95, 0, 0, 0, 0).encode());
     let functions = [Function {
         name: b"main",
         pc: 0,
     }];
     let spec = ImageSpec {
-        name: b"trivial",
+        name,
         app_version: 1,
         flags: 0,
         stack_size: 512,
@@ -297,7 +315,7 @@ fn trivial_image(buf: &mut [u8]) -> Result<usize, Error> {
         data: &[],
         bss_len: 0,
         functions: &functions,
-        helpers: &[],
+        helpers,
         signature_len: 0,
     };
     spec.encode(buf)
@@ -315,7 +333,11 @@ fn trivial_image(buf: &mut [u8]) -> Result<usize, Error> {
 ///   scan, the run (image copy to program, memory map, VM), statistics, the
 ///   result upcall queued in the process's task queue;
 /// * `hook.fire_one_trivial_rw`: the same on the temperature hook (16-byte
-///   writable context: copied to a scratch buffer and back).
+///   writable context: run in place after a backup copy);
+/// * `hook.fire_one_helper`: the button hook with, instead, one container
+///   that calls the kernel helper `fc_now_ms` (the capsule's helper path:
+///   the run-time allow-list check, `femto_helpers::Abi`, the capsule's
+///   `Host`, the alarm).
 ///
 /// The container is loaded and attached through the kernel's syscall path
 /// (allow, command 1, command 5) before. Each measured fire is the second of
@@ -400,37 +422,40 @@ fn hook_fire(s: &mut Sections) -> bool {
         chip: FakeChip::new(None),
     };
 
-    // Load the trivial container through the syscall path.
-    let mut buf = [0u8; 256];
-    let len = match trivial_image(&mut buf) {
-        Ok(n) => n,
-        Err(e) => return report_error("hook", "encode", e),
-    };
-    if len > process.ram_len() {
-        return fail_msg("hook: image does not fit the process RAM");
-    }
-    process.write_ram(0, &buf[..len]);
-    let allow = Syscall::ReadOnlyAllow {
-        driver_number: abi::DRIVER_NUM,
-        subdriver_number: abi::ALLOW_RO_IMAGE,
-        allow_address: process.ram_ptr(0),
-        allow_size: len,
-    };
-    if !matches!(
-        platform.syscall(allow),
-        Some(SyscallReturn::AllowReadOnlySuccess(..))
-    ) {
-        return fail_msg("hook: allow of the image failed");
-    }
     let command = |num: usize, arg0: usize| Syscall::Command {
         driver_number: abi::DRIVER_NUM,
         subdriver_number: num,
         arg0,
         arg1: 0,
     };
-    let id = match platform.syscall(command(abi::command::LOAD, 0)) {
-        Some(SyscallReturn::SuccessU32(id)) => id as usize,
-        _ => return fail_msg("hook: load (command 1) failed"),
+    // Loads a container through the syscall path (allow, command 1).
+    let load = |encode: fn(&mut [u8]) -> Result<usize, Error>| -> Result<usize, &'static str> {
+        let mut buf = [0u8; 256];
+        let len = encode(&mut buf).map_err(|_| "hook: image encoding failed")?;
+        if len > process.ram_len() {
+            return Err("hook: image does not fit the process RAM");
+        }
+        process.write_ram(0, &buf[..len]);
+        let allow = Syscall::ReadOnlyAllow {
+            driver_number: abi::DRIVER_NUM,
+            subdriver_number: abi::ALLOW_RO_IMAGE,
+            allow_address: process.ram_ptr(0),
+            allow_size: len,
+        };
+        if !matches!(
+            platform.syscall(allow),
+            Some(SyscallReturn::AllowReadOnlySuccess(..))
+        ) {
+            return Err("hook: allow of the image failed");
+        }
+        match platform.syscall(command(abi::command::LOAD, 0)) {
+            Some(SyscallReturn::SuccessU32(id)) => Ok(id as usize),
+            _ => Err("hook: load (command 1) failed"),
+        }
+    };
+    let id = match load(trivial_image) {
+        Ok(id) => id,
+        Err(e) => return fail_msg(e),
     };
 
     let hooks_dyn: &dyn FemtoHooks = black_box(femto);
@@ -469,6 +494,27 @@ fn hook_fire(s: &mut Sections) -> bool {
     ok &= fire_twice(s, "hook.fire_one_trivial", hooks::BUTTON_ID, &mut ctx);
     let mut tctx = hooks::temperature_context(2150, 0, 0);
     ok &= fire_twice(s, "hook.fire_one_trivial_rw", hooks::TEMPERATURE_ID, &mut tctx);
+
+    // (c) The button hook with a container that calls fc_now_ms instead
+    // (the fake alarm's time is 0, so it returns 0 like the trivial one).
+    let detach = Syscall::Command {
+        driver_number: abi::DRIVER_NUM,
+        subdriver_number: abi::command::DETACH,
+        arg0: id,
+        arg1: hooks::BUTTON_ID as usize,
+    };
+    if !matches!(platform.syscall(detach), Some(SyscallReturn::Success)) {
+        return fail_msg("hook: detach (command 6) failed");
+    }
+    let helper_id = match load(now_ms_image) {
+        Ok(id) => id,
+        Err(e) => return fail_msg(e),
+    };
+    let attach = command(abi::command::ATTACH, helper_id | ((hooks::BUTTON_ID as usize) << 16));
+    if !matches!(platform.syscall(attach), Some(SyscallReturn::Success)) {
+        return fail_msg("hook: attach (command 5) of the helper container failed");
+    }
+    ok &= fire_twice(s, "hook.fire_one_helper", hooks::BUTTON_ID, &mut ctx);
     if !process.is_alive() {
         return fail_msg("hook: the fake process faulted or exited");
     }
