@@ -7,7 +7,7 @@
 
 use crate::sim::SimHost;
 use femto_helpers::Abi;
-use femto_vm::{Error, Image, Memory, Program, Tracer};
+use femto_vm::{Error, Image, Memory, Program, Region, Tracer};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -199,19 +199,13 @@ impl Prepared<'_> {
     ) -> RunReport {
         let out_before = host.output.len();
         let mut stack = vec![0u8; self.stack_len];
-        let mut mem = Memory::new();
-        mem.map_stack(&mut stack);
-        match (ctx.as_mut(), opts.ctx_ro) {
-            (Some(c), false) => {
-                mem.map_context_rw(c);
-            }
-            (Some(c), true) => {
-                mem.map_context_ro(c);
-            }
-            (None, _) => {}
-        }
-        mem.map_data(&mut self.data);
-        mem.map_rodata(self.image.rodata());
+        // The address space the capsule builds for a run.
+        let context = match (ctx.as_mut(), opts.ctx_ro) {
+            (Some(c), false) => Region::ReadWrite(c),
+            (Some(c), true) => Region::ReadOnly(c),
+            (None, _) => Region::Unmapped,
+        };
+        let mut mem = Memory::for_container(&mut stack, context, &mut self.data, self.image.rodata());
         let mut tracer = RunTracer { trace, insns: 0, fuel: 0, prev: None };
         let result =
             femto_vm::run_traced(&self.program, self.entry, &mut mem, &mut Abi(host), opts.fuel, &mut tracer);
