@@ -58,13 +58,6 @@ impl Default for Limits {
     }
 }
 
-/// The context of one run.
-enum Ctx<'c> {
-    None,
-    Ro(&'c [u8]),
-    Rw(&'c mut [u8]),
-}
-
 /// State of the non-volatile copy of the sequence table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Persist {
@@ -299,7 +292,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         app: &mut ProcessState<N, SLOT, STACK>,
         idx: usize,
         kernel_data: Option<&GrantKernelData>,
-        ctx: Ctx<'_>,
+        context: Region<'_>,
         fuel: u64,
     ) -> Result<u64, (u32, u32)> {
         let ProcessState {
@@ -346,11 +339,6 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
             // memory safety never depends on the verifier anyway).
             let (text, rodata, config) = layout.parts(image_bytes).ok_or((fault::OTHER, 0))?;
             let program = Program::assume_verified(text, &config);
-            let context = match ctx {
-                Ctx::None => Region::Unmapped,
-                Ctx::Ro(c) => Region::ReadOnly(c),
-                Ctx::Rw(c) => Region::ReadWrite(c),
-            };
             let mut memory = Memory::for_container(&mut stack[..], context, data, rodata);
             let mut helpers = KernelHelpers {
                 services: self,
@@ -428,7 +416,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                     .map_err(|_| ErrorCode::FAIL)?;
                 copied?;
             }
-            let run_ctx = if len > 0 { Ctx::Rw(ctx) } else { Ctx::None };
+            let run_ctx = if len > 0 { Region::ReadWrite(ctx) } else { Region::Unmapped };
             let r = self.run_slot(app, idx, Some(kernel_data), run_ctx, fuel);
             if r.is_ok() && len > 0 {
                 if let (Ok(b), Some(ctx)) = (buffer.as_ref(), scratch.get(..len)) {
@@ -1072,7 +1060,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                     let id = make_id(idx, slot.generation);
                     let ctx = timer_context(now, t.period_ms, t.count);
                     let r =
-                        self.run_slot(app, idx, Some(kernel_data), Ctx::Ro(&ctx), hook.fuel as u64);
+                        self.run_slot(app, idx, Some(kernel_data), Region::ReadOnly(&ctx), hook.fuel as u64);
                     Self::report(kernel_data, id, hook.id, r);
                     if let Some(slot) = app.slots.get_mut(idx) {
                         slot.timer.count = t.count.saturating_add(1);
@@ -1124,7 +1112,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                             app,
                             idx,
                             Some(kernel_data),
-                            Ctx::Rw(&mut *context),
+                            Region::ReadWrite(&mut *context),
                             hook.fuel as u64,
                         );
                         if r.is_err() {
@@ -1136,7 +1124,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                             app,
                             idx,
                             Some(kernel_data),
-                            Ctx::Ro(context),
+                            Region::ReadOnly(context),
                             hook.fuel as u64,
                         )
                     };

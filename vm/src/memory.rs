@@ -123,8 +123,8 @@ impl Default for Memory<'_> {
     #[inline(always)]
     fn default() -> Self {
         // Written out (not `[Slot::EMPTY; MAX_REGIONS]`, which LLVM builds
-        // in a temporary and then copies with a `memcpy`): one run maps a
-        // fresh `Memory`, so this is on every hook's path.
+        // in a temporary and then copies with a `memcpy`). The capsule's
+        // per-run path uses `Memory::for_container` instead.
         let e = || Slot::EMPTY;
         Memory { regions: [e(), e(), e(), e(), e(), e(), e(), e()], stack: &mut [], stack_rw: false, mapped: 0 }
     }
@@ -268,13 +268,9 @@ impl<'a> Memory<'a> {
         rodata: &'a [u8],
     ) -> Self {
         let e = || Slot::EMPTY;
-        let (context, ctx_bit) = match context {
-            Region::Unmapped => (Slot::EMPTY, 0),
-            Region::ReadOnly(c) => (Slot::Ro(c), 1 << REGION_CONTEXT),
-            Region::ReadWrite(c) => (Slot::Rw(c), 1 << REGION_CONTEXT),
-        };
+        let ctx_bit = if matches!(context, Region::Unmapped) { 0 } else { 1 << REGION_CONTEXT };
         Memory {
-            regions: [e(), e(), context, Slot::Rw(data), Slot::Ro(rodata), e(), e(), e()],
+            regions: [e(), e(), context.into(), Slot::Rw(data), Slot::Ro(rodata), e(), e(), e()],
             stack,
             stack_rw: true,
             mapped: (1 << REGION_STACK) | ctx_bit | (1 << REGION_DATA) | (1 << REGION_RODATA),

@@ -422,11 +422,11 @@ fn hook_fire(s: &mut Sections) -> bool {
         chip: FakeChip::new(None),
     };
 
-    let command = |num: usize, arg0: usize| Syscall::Command {
+    let command = |num: usize, arg0: usize, arg1: usize| Syscall::Command {
         driver_number: abi::DRIVER_NUM,
         subdriver_number: num,
         arg0,
-        arg1: 0,
+        arg1,
     };
     // Loads a container through the syscall path (allow, command 1).
     let load = |encode: fn(&mut [u8]) -> Result<usize, Error>| -> Result<usize, &'static str> {
@@ -448,7 +448,7 @@ fn hook_fire(s: &mut Sections) -> bool {
         ) {
             return Err("hook: allow of the image failed");
         }
-        match platform.syscall(command(abi::command::LOAD, 0)) {
+        match platform.syscall(command(abi::command::LOAD, 0, 0)) {
             Some(SyscallReturn::SuccessU32(id)) => Ok(id as usize),
             _ => Err("hook: load (command 1) failed"),
         }
@@ -471,7 +471,7 @@ fn hook_fire(s: &mut Sections) -> bool {
     for hook in [hooks::BUTTON_ID, hooks::TEMPERATURE_ID] {
         let packed = id | ((hook as usize) << 16);
         if !matches!(
-            platform.syscall(command(abi::command::ATTACH, packed)),
+            platform.syscall(command(abi::command::ATTACH, packed, 0)),
             Some(SyscallReturn::Success)
         ) {
             return fail_msg("hook: attach (command 5) failed");
@@ -497,12 +497,7 @@ fn hook_fire(s: &mut Sections) -> bool {
 
     // (c) The button hook with a container that calls fc_now_ms instead
     // (the fake alarm's time is 0, so it returns 0 like the trivial one).
-    let detach = Syscall::Command {
-        driver_number: abi::DRIVER_NUM,
-        subdriver_number: abi::command::DETACH,
-        arg0: id,
-        arg1: hooks::BUTTON_ID as usize,
-    };
+    let detach = command(abi::command::DETACH, id, hooks::BUTTON_ID as usize);
     if !matches!(platform.syscall(detach), Some(SyscallReturn::Success)) {
         return fail_msg("hook: detach (command 6) failed");
     }
@@ -510,7 +505,7 @@ fn hook_fire(s: &mut Sections) -> bool {
         Ok(id) => id,
         Err(e) => return fail_msg(e),
     };
-    let attach = command(abi::command::ATTACH, helper_id | ((hooks::BUTTON_ID as usize) << 16));
+    let attach = command(abi::command::ATTACH, helper_id | ((hooks::BUTTON_ID as usize) << 16), 0);
     if !matches!(platform.syscall(attach), Some(SyscallReturn::Success)) {
         return fail_msg("hook: attach (command 5) of the helper container failed");
     }
