@@ -444,34 +444,54 @@ pub fn check_negative(text: &str) -> Outcome {
     }
 }
 
-/// The femto-vm glue: each program runs twice, as written and translated (pre-decoded, as the
-/// capsule runs containers: `femto_vm::translate`), each on its own copy of the memory; the
-/// two runs must agree exactly (result or error, and memory), else the test fails. The
-/// translated run's outcome is the test's.
+/// The femto-vm glue: each program runs three times, as written, translated (pre-decoded, as
+/// the capsule runs containers: `femto_vm::translate`) and as written in the compact
+/// interpreter (`femto_vm::compact`), each on its own copy of the memory; the runs must agree
+/// exactly (result or error, and memory), else the test fails. The translated run's outcome
+/// is the test's.
 fn vm_run(program: &[u8], mem: &mut [u8], fuel: u64) -> Result<u64, RunError> {
     let mut plain_mem = mem.to_vec();
-    let plain = vm_run_once(program, &mut plain_mem, fuel, false);
-    let translated = vm_run_once(program, mem, fuel, true);
-    let same = match (&plain, &translated) {
+    let plain = vm_run_once(program, &mut plain_mem, fuel, Way::Plain);
+    let mut compact_mem = mem.to_vec();
+    let compact = vm_run_once(program, &mut compact_mem, fuel, Way::Compact);
+    let translated = vm_run_once(program, mem, fuel, Way::Translated);
+    let same = |a: &Result<u64, RunError>, b: &Result<u64, RunError>| match (a, b) {
         (Ok(a), Ok(b)) => a == b,
         (Err(RunError::Rejected(a)), Err(RunError::Rejected(b))) => a == b,
         (Err(RunError::Fault(a)), Err(RunError::Fault(b))) => a == b,
         _ => false,
     };
-    if !same || plain_mem[..] != mem[..] {
+    if !same(&plain, &translated) || plain_mem[..] != mem[..] {
         return Err(RunError::Fault(format!(
             "the translated program behaves differently: {translated:?} (memory {}), as written: {plain:?}",
             if plain_mem[..] == mem[..] { "same" } else { "differs" }
         )));
     }
+    if !same(&plain, &compact) || plain_mem != compact_mem {
+        return Err(RunError::Fault(format!(
+            "the compact interpreter behaves differently: {compact:?} (memory {}), main interpreter: {plain:?}",
+            if plain_mem == compact_mem { "same" } else { "differs" }
+        )));
+    }
     translated
+}
+
+/// How [`vm_run_once`] runs a program.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// As written, in the main interpreter.
+    Plain,
+    /// Translated, in the main interpreter.
+    Translated,
+    /// As written, in the compact interpreter.
+    Compact,
 }
 
 /// One run: verify with the default configuration (every helper number allowed, `callx`
 /// allowed, 512-byte frames) except that out-of-range shift immediates are accepted and
 /// masked as RFC 9669 defines, translate if asked, map a stack of [`STACK_SIZE`] bytes per
 /// possible call frame and the read-write context, provide helper 5, run from slot 0.
-fn vm_run_once(program: &[u8], mem: &mut [u8], fuel: u64, translate: bool) -> Result<u64, RunError> {
+fn vm_run_once(program: &[u8], mem: &mut [u8], fuel: u64, way: Way) -> Result<u64, RunError> {
     use femto_vm::helpers::{unknown, FnHelpers};
     use femto_vm::interpreter::MAX_CALL_FRAMES;
     use femto_vm::memory::Memory;
@@ -485,7 +505,7 @@ fn vm_run_once(program: &[u8], mem: &mut [u8], fuel: u64, translate: bool) -> Re
         ..VerifierConfig::default()
     };
     let mut text = program.to_vec();
-    let prog = if translate {
+    let prog = if way == Way::Translated {
         femto_vm::verify_translated(&mut text, &config)
     } else {
         Program::verify(program, &config)
@@ -502,8 +522,12 @@ fn vm_run_once(program: &[u8], mem: &mut [u8], fuel: u64, translate: bool) -> Re
             Err(unknown(id))
         }
     });
-    prog.run(0, &mut memory, &mut helpers, fuel)
-        .map_err(|e| RunError::Fault(e.to_string()))
+    let r = if way == Way::Compact {
+        femto_vm::compact::run(&prog, 0, &mut memory, &mut helpers, fuel)
+    } else {
+        prog.run(0, &mut memory, &mut helpers, fuel)
+    };
+    r.map_err(|e| RunError::Fault(e.to_string()))
 }
 
 #[cfg(test)]

@@ -90,11 +90,18 @@ pub fn run_metered<H: Helpers + ?Sized>(
     fuel: &mut u64,
 ) -> Result<u64, Error> {
     let mut helpers = helpers;
+    metered(fuel, |left| run_plain(program, entry, memory, &mut helpers, left))
+}
+
+/// Runs `f` with `fuel` as a machine word and takes what it spent off `fuel`
+/// (shared by both interpreters' `run_metered`).
+#[inline(always)]
+pub(crate) fn metered(fuel: &mut u64, f: impl FnOnce(&mut usize) -> Result<u64, Error>) -> Result<u64, Error> {
     // Fuel in a machine word (see `execute`); the part of a budget above
     // usize::MAX is never spent and is given back as is.
     let budget = usize::try_from(*fuel).unwrap_or(usize::MAX);
     let mut left = budget;
-    let r = run_plain(program, entry, memory, &mut helpers, &mut left);
+    let r = f(&mut left);
     *fuel -= (budget - left) as u64;
     r
 }
@@ -151,7 +158,7 @@ fn run_with_tracer(
 /// with femto-vm's (the workspace profile gives femto-vm opt-level 3).
 /// Helpers and tracers are called through a vtable, which costs nothing per
 /// plain instruction.
-fn setup(program: &Program<'_>, entry: usize, memory: &Memory<'_>) -> Result<([u64; 16], Calls), Error> {
+pub(crate) fn setup(program: &Program<'_>, entry: usize, memory: &Memory<'_>) -> Result<([u64; 16], Calls), Error> {
     let text = program.text;
     // The entry must be an instruction start: in range, and not the second
     // slot of an LDDW (opcode 0, see the verifier).
@@ -202,8 +209,8 @@ struct Frame {
 }
 
 /// The BPF-to-BPF call stack of one run.
-struct Calls {
-    depth: usize,
+pub(crate) struct Calls {
+    pub(crate) depth: usize,
     max_frames: usize,
     frame_size: u64,
     frames: [Option<Frame>; MAX_CALL_FRAMES],
@@ -211,7 +218,7 @@ struct Calls {
 
 /// Spends one unit of fuel; `pc` is the instruction that needs it.
 #[inline(always)]
-fn burn(fuel: &mut usize, pc: usize) -> Result<(), Error> {
+pub(crate) fn burn(fuel: &mut usize, pc: usize) -> Result<(), Error> {
     if *fuel == 0 {
         return Err(Error::FuelExhausted { pc: pc as u32 });
     }
@@ -223,7 +230,7 @@ fn burn(fuel: &mut usize, pc: usize) -> Result<(), Error> {
 /// The allow-list is checked here too, not only by the verifier, so that a
 /// text run with [`Program::assume_verified`] cannot call other helpers.
 #[inline(never)]
-fn helper_call(
+pub(crate) fn helper_call(
     regs: &mut [u64; 16],
     program: &Program<'_>,
     memory: &mut Memory<'_>,
@@ -864,7 +871,7 @@ const _: () = {
 /// Enters a BPF-to-BPF call at `this`: saves r6–r9, r10 and the return pc,
 /// moves r10 down one frame.
 #[inline(never)]
-fn local_call(calls: &mut Calls, regs: &mut [u64; 16], this: usize, ret: usize) -> Result<(), Error> {
+pub(crate) fn local_call(calls: &mut Calls, regs: &mut [u64; 16], this: usize, ret: usize) -> Result<(), Error> {
     let depth = calls.depth;
     let exceeded = Error::CallDepthExceeded { pc: this as u32, depth: depth as u32 + 1 };
     if depth + 1 >= calls.max_frames {
@@ -883,7 +890,7 @@ fn local_call(calls: &mut Calls, regs: &mut [u64; 16], this: usize, ret: usize) 
 /// Returns from a BPF-to-BPF call: restores r6–r9 and r10, gives the return
 /// address (instruction index).
 #[inline(never)]
-fn local_return(calls: &mut Calls, regs: &mut [u64; 16], this: usize) -> Result<usize, Error> {
+pub(crate) fn local_return(calls: &mut Calls, regs: &mut [u64; 16], this: usize) -> Result<usize, Error> {
     calls.depth = calls.depth.wrapping_sub(1);
     let Some(Some(frame)) = calls.frames.get(calls.depth) else {
         return Err(Error::PcOutOfBounds { pc: this as u32 });
@@ -894,7 +901,7 @@ fn local_return(calls: &mut Calls, regs: &mut [u64; 16], this: usize) -> Result<
 }
 
 /// What an atomic operation writes back to a register.
-enum Fetch {
+pub(crate) enum Fetch {
     None,
     Src,
     R0,
@@ -903,7 +910,7 @@ enum Fetch {
 /// Applies atomic operation `imm` to `old` with operand `src` (and r0 for
 /// cmpxchg). Returns the new memory value and which register gets `old`.
 #[inline(always)]
-fn atomic_op(old: u64, src: u64, r0: u64, imm: i32, pc: usize) -> Result<(u64, Fetch), Error> {
+pub(crate) fn atomic_op(old: u64, src: u64, r0: u64, imm: i32, pc: usize) -> Result<(u64, Fetch), Error> {
     use isa::*;
     let fetch = if imm & ATOMIC_FETCH != 0 { Fetch::Src } else { Fetch::None };
     Ok(match imm {
@@ -928,7 +935,7 @@ fn atomic_op(old: u64, src: u64, r0: u64, imm: i32, pc: usize) -> Result<(u64, F
 
 /// Byte swap of the low `imm` bits (16, 32, 64), zero-extended.
 #[inline(always)]
-fn bswap(d: u64, imm: i32, pc: usize) -> Result<u64, Error> {
+pub(crate) fn bswap(d: u64, imm: i32, pc: usize) -> Result<u64, Error> {
     Ok(match imm {
         16 => (d as u16).swap_bytes() as u64,
         32 => (d as u32).swap_bytes() as u64,
@@ -1052,7 +1059,7 @@ fn fits_i32(x: u64) -> bool {
 /// 64-bit division, `off` = 1 for signed. Division by zero gives 0; signed
 /// overflow (MIN / -1) gives MIN (RFC 9669).
 #[inline(always)]
-fn div64(d: u64, s: u64, off: i16) -> u64 {
+pub(crate) fn div64(d: u64, s: u64, off: i16) -> u64 {
     if s == 0 {
         0
     } else if off != 0 {
@@ -1073,7 +1080,7 @@ fn div64(d: u64, s: u64, off: i16) -> u64 {
 /// 64-bit modulo, `off` = 1 for signed. Modulo by zero leaves dst unchanged;
 /// MIN % -1 gives 0 (RFC 9669).
 #[inline(always)]
-fn mod64(d: u64, s: u64, off: i16) -> u64 {
+pub(crate) fn mod64(d: u64, s: u64, off: i16) -> u64 {
     if s == 0 {
         d
     } else if off != 0 {
@@ -1087,7 +1094,7 @@ fn mod64(d: u64, s: u64, off: i16) -> u64 {
 
 /// 32-bit division (see [`div64`]).
 #[inline(always)]
-fn div32(d: u32, s: u32, off: i16) -> u32 {
+pub(crate) fn div32(d: u32, s: u32, off: i16) -> u32 {
     if s == 0 {
         0
     } else if off != 0 {
@@ -1099,7 +1106,7 @@ fn div32(d: u32, s: u32, off: i16) -> u32 {
 
 /// 32-bit modulo (see [`mod64`]).
 #[inline(always)]
-fn mod32(d: u32, s: u32, off: i16) -> u32 {
+pub(crate) fn mod32(d: u32, s: u32, off: i16) -> u32 {
     if s == 0 {
         d
     } else if off != 0 {

@@ -222,6 +222,13 @@ const KNOWN: [u32; 8] = {
     map
 };
 
+/// Whether `opcode` is an instruction of RFC 9669 that the VM implements,
+/// not counting `callx` and rBPF's LDDWD / LDDWR (see [`is_known`]).
+#[inline(always)]
+pub(crate) const fn is_known_opcode(opcode: u8) -> bool {
+    KNOWN[(opcode >> 5) as usize] & (1 << (opcode & 31)) != 0
+}
+
 /// Fields of an instruction, as bits of a mask of fields that must be 0:
 /// the register fields are the bits of the register byte itself.
 const F_DST: u32 = 0x0f;
@@ -271,7 +278,7 @@ fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> 
     if src > 10 {
         return Err(Error::InvalidRegister { pc: pc32, reg: src });
     }
-    let known = KNOWN[(opcode >> 5) as usize] & (1 << (opcode & 31)) != 0
+    let known = is_known_opcode(opcode)
         || (config.rbf_pseudo_opcodes && (opcode == OP_LDDWD || opcode == OP_LDDWR))
         || (config.allow_callx && opcode == OP_CALLX);
     if !known {

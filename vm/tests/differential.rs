@@ -328,13 +328,17 @@ fn classify_femto(e: &Error) -> &'static str {
     }
 }
 
-/// Runs in femto-vm as written and translated (as the capsule runs it); the
-/// two must agree exactly.
+/// Runs in femto-vm as written, translated (as the capsule runs it) and in
+/// the compact interpreter; the three must agree exactly.
 fn run_femto(prog: &[u8], mem: &[u8]) -> Result<Outcome, String> {
-    let plain = run_femto_once(prog, mem, false)?;
-    let translated = run_femto_once(prog, mem, true)?;
+    let plain = run_femto_once(prog, mem, Way::Plain)?;
+    let translated = run_femto_once(prog, mem, Way::Translated)?;
     if plain != translated {
         return Err(format!("translated run differs: {plain:?} vs {translated:?}"));
+    }
+    let compact = run_femto_once(prog, mem, Way::Compact)?;
+    if plain != compact {
+        return Err(format!("compact interpreter's run differs: {plain:?} vs {compact:?}"));
     }
     let (r, buf) = plain;
     Ok(match r {
@@ -343,11 +347,22 @@ fn run_femto(prog: &[u8], mem: &[u8]) -> Result<Outcome, String> {
     })
 }
 
+/// How [`run_femto_once`] runs a program.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// As written, in the main interpreter.
+    Plain,
+    /// Translated, in the main interpreter.
+    Translated,
+    /// As written, in the compact interpreter.
+    Compact,
+}
+
 /// One run: the exact outcome and the final buffer.
-fn run_femto_once(prog: &[u8], mem: &[u8], translate: bool) -> Result<(Result<u64, Error>, Vec<u8>), String> {
+fn run_femto_once(prog: &[u8], mem: &[u8], way: Way) -> Result<(Result<u64, Error>, Vec<u8>), String> {
     let config = VerifierConfig::default();
     let mut text = prog.to_vec();
-    let program = if translate {
+    let program = if way == Way::Translated {
         femto_vm::verify_translated(&mut text, &config)
     } else {
         Program::verify(prog, &config)
@@ -365,7 +380,11 @@ fn run_femto_once(prog: &[u8], mem: &[u8], translate: bool) -> Result<(Result<u6
             Err(helpers::unknown(id))
         }
     });
-    let r = program.run(0, &mut memory, &mut h, 100_000);
+    let r = if way == Way::Compact {
+        femto_vm::compact::run(&program, 0, &mut memory, &mut h, 100_000)
+    } else {
+        program.run(0, &mut memory, &mut h, 100_000)
+    };
     drop(memory);
     Ok((r, buf))
 }

@@ -5,9 +5,10 @@
 //! immediates instead of rejecting them, bit 7 = refuse `callx`), byte 1 = context length,
 //! then the context bytes, then the text. Runs with fuel 256 (taken jumps and calls).
 //!
-//! Every verified program runs twice, as written and translated (`femto_vm::translate`, as
-//! the capsule runs containers), on identical memory: the outcomes (result or exact error),
-//! the fuel left and every region afterwards must be identical.
+//! Every verified program runs three times, as written, translated (`femto_vm::translate`, as
+//! the capsule runs containers) and as written in the compact interpreter
+//! (`femto_vm::compact`), on identical memory: the outcomes (result or exact error), the fuel
+//! left and every region afterwards must be identical.
 #![no_main]
 
 use femto_vm::{
@@ -32,17 +33,20 @@ fuzz_target!(|data: &[u8]| {
         ..VerifierConfig::default()
     };
     let Ok(program) = Program::verify(text, &config) else { return };
-    let plain = run(&program, *settings, ctx);
+    let plain = run(&program, *settings, ctx, false);
     let mut translated_text = text.to_vec();
     let translated = match femto_vm::verify_translated(&mut translated_text, &config) {
-        Ok(p) => run(&p, *settings, ctx),
+        Ok(p) => run(&p, *settings, ctx, false),
         Err(e) => panic!("verified as written but not when translating: {e}"),
     };
     assert_eq!(plain, translated, "the translated program behaves differently");
+    let compact = run(&program, *settings, ctx, true);
+    assert_eq!(plain, compact, "the compact interpreter behaves differently");
 });
 
-/// Runs `program` from slot 0; returns the outcome, the fuel left and the regions' bytes.
-fn run(program: &Program<'_>, settings: u8, ctx: &[u8]) -> (Result<u64, femto_vm::Error>, u64, Vec<u8>) {
+/// Runs `program` from slot 0 (in the compact interpreter if `compact`); returns the outcome,
+/// the fuel left and the regions' bytes.
+fn run(program: &Program<'_>, settings: u8, ctx: &[u8], compact: bool) -> (Result<u64, femto_vm::Error>, u64, Vec<u8>) {
     let frames = 1 + ((settings >> 3) & 7) as usize;
     let mut stack = vec![0u8; 512 * frames];
     let mut ctx = ctx.to_vec();
@@ -58,7 +62,11 @@ fn run(program: &Program<'_>, settings: u8, ctx: &[u8]) -> (Result<u64, femto_vm
     memory.map_data(&mut data_region);
     memory.map_rodata(&rodata);
     let mut fuel = 256;
-    let r = program.run_metered(0, &mut memory, &mut FnHelpers(common::call), &mut fuel);
+    let r = if compact {
+        femto_vm::compact::run_metered(program, 0, &mut memory, &mut FnHelpers(common::call), &mut fuel)
+    } else {
+        program.run_metered(0, &mut memory, &mut FnHelpers(common::call), &mut fuel)
+    };
     drop(memory);
     let mut bytes = stack;
     bytes.extend_from_slice(&ctx);

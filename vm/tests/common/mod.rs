@@ -67,20 +67,37 @@ pub fn run(prog: &[Insn]) -> Result<u64, Error> {
 
 /// Runs with an explicit fuel and configuration.
 ///
-/// Every program runs twice: as written and translated (see
-/// `femto_vm::translate`), each on its own copy of `mem` and a fresh stack;
-/// the two runs must agree on the outcome (result or exact error), on the
+/// Every program runs three times: as written, translated (see
+/// `femto_vm::translate`) and as written in the compact interpreter
+/// (`femto_vm::compact`), each on its own copy of `mem` and a fresh stack;
+/// the runs must agree on the outcome (result or exact error), on the
 /// context memory and on the stack afterwards. `mem` ends as the translated
 /// run left it.
 pub fn run_cfg(prog: &[Insn], mem: &mut [u8], fuel: u64, cfg: &VerifierConfig<'_>) -> Result<u64, Error> {
     let b = bytes(prog);
     let mut plain_mem = mem.to_vec();
-    let (plain, plain_stack) = run_once(&b, &mut plain_mem, fuel, cfg, false)?;
-    let (translated, translated_stack) = run_once(&b, mem, fuel, cfg, true)?;
+    let (plain, plain_stack) = run_once(&b, &mut plain_mem, fuel, cfg, Way::Plain)?;
+    let mut compact_mem = mem.to_vec();
+    let (compact, compact_stack) = run_once(&b, &mut compact_mem, fuel, cfg, Way::Compact)?;
+    let (translated, translated_stack) = run_once(&b, mem, fuel, cfg, Way::Translated)?;
     assert_eq!(plain, translated, "translated run differs from the plain run");
     assert_eq!(&plain_mem[..], &mem[..], "translated run left different context memory");
     assert!(plain_stack == translated_stack, "translated run left a different stack");
+    assert_eq!(plain, compact, "compact interpreter's run differs from the plain run");
+    assert_eq!(plain_mem, compact_mem, "compact interpreter left different context memory");
+    assert!(plain_stack == compact_stack, "compact interpreter left a different stack");
     plain
+}
+
+/// How [`run_once`] runs a program.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// As written, in the main interpreter.
+    Plain,
+    /// Translated, in the main interpreter.
+    Translated,
+    /// As written, in the compact interpreter.
+    Compact,
 }
 
 /// One run; `Err` if the program is rejected, else the outcome and the stack.
@@ -89,10 +106,10 @@ fn run_once(
     mem: &mut [u8],
     fuel: u64,
     cfg: &VerifierConfig<'_>,
-    translate: bool,
+    way: Way,
 ) -> Result<(Result<u64, Error>, Vec<u8>), Error> {
     let mut text = b.to_vec();
-    let program = if translate {
+    let program = if way == Way::Translated {
         femto_vm::verify_translated(&mut text, cfg)?
     } else {
         Program::verify(&text, cfg)?
@@ -103,7 +120,10 @@ fn run_once(
     if !mem.is_empty() {
         memory.map_context_rw(mem);
     }
-    let r = program.run(0, &mut memory, &mut test_helpers(), fuel);
+    let r = match way {
+        Way::Compact => femto_vm::compact::run(&program, 0, &mut memory, &mut test_helpers(), fuel),
+        _ => program.run(0, &mut memory, &mut test_helpers(), fuel),
+    };
     drop(memory);
     Ok((r, stack))
 }
