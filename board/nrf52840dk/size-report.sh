@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Prints text/data/bss of three kernel ELFs and the differences.
-# usage: size-report.sh FEMTO.elf NO_FEMTO.elf STOCK.elf [UNSIGNED.elf]   (SIZE=llvm-size)
+# usage: size-report.sh FEMTO.elf NO_FEMTO.elf STOCK.elf [UNSIGNED.elf [COMPACT.elf]]   (SIZE=llvm-size)
 # UNSIGNED.elf: the femto kernel without the capsule's signed-updates feature.
+# COMPACT.elf: the femto kernel with the compact interpreter (feature compact-vm).
 set -euo pipefail
 SIZE=${SIZE:-llvm-size}
-femto=$1 nofemto=$2 stock=$3 unsigned=${4:-}
+femto=$1 nofemto=$2 stock=$3 unsigned=${4:-} compact=${5:-}
 
 # text data bss of one ELF, from its section list (SysV format), so that
 # the linker script's alignment padding (.storage up to a flash page) and the
@@ -41,11 +42,18 @@ if [[ -n "$unsigned" ]]; then
     read -r ut ud ub < <(sizes "$unsigned")
     row "  same, capsule without signed updates" "$ut" "$ud" "$ub" $((ut + ud)) $((ud + ub))
 fi
+if [[ -n "$compact" ]]; then
+    read -r ct cd cb < <(sizes "$compact")
+    row "  same, compact interpreter (compact-vm)" "$ct" "$cd" "$cb" $((ct + cd)) $((cd + cb))
+fi
 row "Tock 2.2 stock nrf52840dk kernel" "$st" "$sd" "$sb" $((st + sd)) $((sd + sb))
 line
 row "capsule + VM + hooks (femto - without)" "$(delta "$ft" "$nt")" "$(delta "$fd" "$nd")" "$(delta "$fb" "$nb")" "$(delta $((ft + fd)) $((nt + nd)))" "$(delta $((fd + fb)) $((nd + nb)))"
 if [[ -n "$unsigned" ]]; then
     row "signed updates (femto - unsigned)" "$(delta "$ft" "$ut")" "$(delta "$fd" "$ud")" "$(delta "$fb" "$ub")" "$(delta $((ft + fd)) $((ut + ud)))" "$(delta $((fd + fb)) $((ud + ub)))"
+fi
+if [[ -n "$compact" ]]; then
+    row "compact interpreter (compact - femto)" "$(delta "$ct" "$ft")" "$(delta "$cd" "$fd")" "$(delta "$cb" "$fb")" "$(delta $((ct + cd)) $((ft + fd)))" "$(delta $((cd + cb)) $((fd + fb)))"
 fi
 row "this kernel vs stock (femto - stock)" "$(delta "$ft" "$st")" "$(delta "$fd" "$sd")" "$(delta "$fb" "$sb")" "$(delta $((ft + fd)) $((st + sd)))" "$(delta $((fd + fb)) $((sd + sb)))"
 line

@@ -346,13 +346,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 kv,
                 kernel_data,
             };
-            program
-                .run_metered(
-                    layout.entry as usize,
-                    &mut memory,
-                    &mut Abi(&mut helpers),
-                    &mut left,
-                )
+            crate::vm::run_metered(&program, layout.entry as usize, &mut memory, &mut Abi(&mut helpers), &mut left)
                 .map_err(|e| abi::fault_of(&e))
         })();
         stats.runs = stats.runs.saturating_add(1);
@@ -517,10 +511,11 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                 return Err((ErrorCode::SIZE, load_error::MEMORY, image.stack_size()));
             }
         }
-        // Verify, then pre-decode the text in place (femto-vm's translation
-        // into faster internal forms: same results, faults, pcs and fuel).
-        // On a verification error nothing is changed.
-        femto_vm::translate_image(image_part)
+        // Verify, then (main interpreter) pre-decode the text in place
+        // (femto-vm's translation into faster internal forms: same results,
+        // faults, pcs and fuel; see `crate::vm`). On a verification error
+        // nothing is changed.
+        crate::vm::prepare(image_part)
             .map_err(|e| (ErrorCode::INVAL, load_error::VERIFY, abi::load_location(&e)))?;
         // Translation changes only opcode bytes of the text: the image
         // parses as before.

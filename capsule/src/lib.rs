@@ -90,6 +90,7 @@ pub mod hooks;
 pub mod state;
 pub mod temperature;
 pub mod update;
+mod vm;
 
 /// The key-value stores behind `fc_kv_*` (from `femto-helpers`, shared with
 /// the host simulator).
