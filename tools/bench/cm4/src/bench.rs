@@ -120,7 +120,19 @@ fn per_op(s: &mut Sections, name: &str, text: &'static [u8]) -> bool {
         "call" => 1,
         _ => 1_000_000_007,
     };
-    check(name, r0, expected)
+    // The compact interpreter (`femto_vm::compact`) runs the program as
+    // written (no translation), as a kernel built with `compact-vm` does.
+    let plain = match femto_vm::verify(text, &cfg) {
+        Ok(p) => p,
+        Err(e) => return report_error(name, "verify", e),
+    };
+    let compact = s.measure_named("run_compact", name, || {
+        femto_vm::compact::run(&plain, 0, &mut memory, &mut BenchHelpers, FUEL)
+    });
+    match compact {
+        Ok(v) => check(name, r0, expected) && check("compact", v, expected),
+        Err(e) => report_error(name, "compact run", e),
+    }
 }
 
 fn fletcher32(s: &mut Sections) -> bool {
@@ -190,6 +202,14 @@ fn fletcher32(s: &mut Sections) -> bool {
             )
         }
         Err(e) => return report_error("fletcher32", "untranslated run", e),
+    }
+    // The compact interpreter, on the program as written.
+    let result = s.measure("run.fletcher32.vm_compact", || {
+        femto_vm::compact::run(&plain, 0, &mut memory, &mut BenchHelpers, FUEL)
+    });
+    match result {
+        Ok(v) => ok &= check("fletcher32.vm_compact", v, u64::from(programs::FLETCHER32_EXPECTED)),
+        Err(e) => return report_error("fletcher32", "compact run", e),
     }
     let mut counter = InsnCounter::default();
     if let Err(e) = femto_vm::run_traced(

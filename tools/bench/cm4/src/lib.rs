@@ -17,3 +17,5 @@ pub mod probe;
 pub mod rt;
 #[cfg(target_os = "none")]
 pub mod semihosting;
+#[cfg(target_os = "none")]
+pub mod vm_probe;
