@@ -77,7 +77,8 @@
 //! // In the board's SyscallDriverLookup:
 //! //     capsules_femto::DRIVER_NUM => f(Some(femto)),
 //! ```
-//! `/work/notes/capsule-usage.md` (and `doc/`) shows the temperature layer.
+//! `board/nrf52840dk/src/femto.rs` shows the whole set-up, with the
+//! temperature layer (`FemtoTemperatureComponent`).
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
 
