@@ -1094,7 +1094,7 @@ pub(crate) fn mod64(d: u64, s: u64, off: i16) -> u64 {
 
 /// 32-bit division (see [`div64`]).
 #[inline(always)]
-pub(crate) fn div32(d: u32, s: u32, off: i16) -> u32 {
+fn div32(d: u32, s: u32, off: i16) -> u32 {
     if s == 0 {
         0
     } else if off != 0 {
@@ -1106,7 +1106,7 @@ pub(crate) fn div32(d: u32, s: u32, off: i16) -> u32 {
 
 /// 32-bit modulo (see [`mod64`]).
 #[inline(always)]
-pub(crate) fn mod32(d: u32, s: u32, off: i16) -> u32 {
+fn mod32(d: u32, s: u32, off: i16) -> u32 {
     if s == 0 {
         d
     } else if off != 0 {

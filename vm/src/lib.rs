@@ -50,7 +50,10 @@
 //! Every byte value has an arm, so the dispatch table needs no range check;
 //! each arm decodes only the fields it uses; the core loop is not generic,
 //! so it is compiled with femto-vm's optimisation level even inside a kernel
-//! built for size. `doc/performance.md` has the measurements.
+//! built for size. For kernels short of flash, [`compact`] is a second
+//! interpreter of the same machine, decoded by instruction class: about a
+//! third of the code, 4 to 5 times slower, programs run as written.
+//! `doc/performance.md` has the measurements.
 //!
 //! ```
 //! use femto_vm::{isa::Insn, memory::Memory, helpers::NoHelpers, verifier::{verify, VerifierConfig}};

@@ -14,7 +14,7 @@ Lines printed by the kernel itself:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass
@@ -359,3 +359,18 @@ SCENARIOS.append(
         timeout=30,
     )
 )
+
+# The same scenarios on a kernel built with the capsule's compact
+# interpreter (board feature compact-vm, `femto_vm::compact`): containers
+# must compute, fault (same kinds, same pcs) and run on hooks exactly as
+# with the main interpreter.
+SCENARIOS += [
+    replace(
+        sc,
+        name=f"{sc.name}-compact-vm",
+        description=f"{sc.description} (compact interpreter)",
+        kernel_features="compact-vm",
+    )
+    for sc in list(SCENARIOS)
+    if sc.name in ("four-apps-concurrently", "timer-hook", "hostile-containers")
+]
