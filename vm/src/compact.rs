@@ -41,10 +41,11 @@
 use crate::error::{Access, Error};
 use crate::helpers::Helpers;
 use crate::interpreter::{
-    atomic_op, burn, bswap, div64, helper_call, local_call, local_return, metered, mod64, setup, Calls, Fetch,
+    atomic_op, burn, bswap, div64, helper_call, local_call, local_return, metered, mod64, setup, wide_value, Calls,
+    Fetch,
 };
 use crate::isa::{self, *};
-use crate::memory::{region_base, Memory, REGION_DATA, REGION_RODATA};
+use crate::memory::Memory;
 use crate::verifier::{self, Program};
 
 /// Runs `program` from instruction `entry` and returns r0 at the final
@@ -194,18 +195,7 @@ fn execute_loop(
             }
             CLASS_LD => {
                 // LDDW, and RIOT's LDDWD / LDDWR when the program allows them.
-                if op != OP_LDDW && !program.rbf_pseudo_opcodes {
-                    return Err(unknown);
-                }
-                let Some(hi) = insns.get(pc.wrapping_add(1)) else {
-                    return Err(Error::PcOutOfBounds { pc: pc.wrapping_add(1) as u32 });
-                };
-                let value = (imm as u32 as u64) | (u32::from_le_bytes([hi[4], hi[5], hi[6], hi[7]]) as u64) << 32;
-                regs[d] = match op {
-                    OP_LDDW => value,
-                    OP_LDDWD => region_base(REGION_DATA).wrapping_add(value),
-                    _ => region_base(REGION_RODATA).wrapping_add(value),
-                };
+                regs[d] = wide_value(&insns, pc, op, imm, program)?;
                 pc = pc.wrapping_add(1);
             }
             CLASS_LDX => {

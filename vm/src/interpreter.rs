@@ -746,20 +746,8 @@ fn execute_loop<const TRACE: bool>(
 
             // ---- 64-bit immediate loads (two slots) --------------------------------------------
             isa::OP_LDDW | isa::OP_LDDWD | isa::OP_LDDWR => {
-                if op != isa::OP_LDDW && !program.rbf_pseudo_opcodes {
-                    return Err(Error::UnknownOpcode { pc: this!() as u32, opcode: op });
-                }
-                let Some(hi) = insns.get(pc.wrapping_add(1)) else {
-                    return Err(Error::PcOutOfBounds { pc: pc.wrapping_add(1) as u32 });
-                };
-                let value =
-                    (imm!() as u32 as u64) | ((u32::from_le_bytes([hi[4], hi[5], hi[6], hi[7]]) as u64) << 32);
+                regs[dst!()] = wide_value(&insns, this!(), op, imm!(), program)?;
                 pc = pc.wrapping_add(1);
-                regs[dst!()] = match op {
-                    isa::OP_LDDW => value,
-                    isa::OP_LDDWD => region_base(REGION_DATA).wrapping_add(value),
-                    _ => region_base(REGION_RODATA).wrapping_add(value),
-                };
             }
 
             // ---- JMP (64-bit compares) ------------------------------------------------------------
@@ -867,6 +855,25 @@ const _: () = {
     assert!(matches!(translate::XOP_LDXDW_FP_RN, [0x5a, 0x5b, 0x80, 0x82, 0x83, 0x88, 0x8a, 0x8b, 0x8c, 0x8e]));
     assert!(matches!(translate::XOP_STXDW_FP_RN, [0x8f, 0x90, 0x92, 0x93, 0x98, 0x99, 0x9a, 0x9b, 0x9d, 0x9e]));
 };
+
+/// The value a wide load (`op`: LDDW, or RIOT's LDDWD / LDDWR if the
+/// program allows them) at `pc` writes; `imm` is its first slot's immediate,
+/// the second slot (checked to exist) has the high half.
+#[inline(always)]
+pub(crate) fn wide_value(insns: &isa::Insns<'_>, pc: usize, op: u8, imm: i32, program: &Program<'_>) -> Result<u64, Error> {
+    if op != isa::OP_LDDW && !program.rbf_pseudo_opcodes {
+        return Err(Error::UnknownOpcode { pc: pc as u32, opcode: op });
+    }
+    let Some(hi) = insns.get(pc.wrapping_add(1)) else {
+        return Err(Error::PcOutOfBounds { pc: pc.wrapping_add(1) as u32 });
+    };
+    let value = (imm as u32 as u64) | ((u32::from_le_bytes([hi[4], hi[5], hi[6], hi[7]]) as u64) << 32);
+    Ok(match op {
+        isa::OP_LDDW => value,
+        isa::OP_LDDWD => region_base(REGION_DATA).wrapping_add(value),
+        _ => region_base(REGION_RODATA).wrapping_add(value),
+    })
+}
 
 /// Enters a BPF-to-BPF call at `this`: saves r6–r9, r10 and the return pc,
 /// moves r10 down one frame.
