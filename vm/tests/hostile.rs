@@ -47,7 +47,23 @@ fn random_insn(r: &mut Rng) -> Insn {
     i(op, dst, src, off, imm)
 }
 
+/// Runs unverified `text` in both interpreters; the result of the main one.
+/// On a text the verifier accepted they must agree (see `common::run_cfg`);
+/// here only the cases a test names are required to agree, since the main
+/// interpreter gives meaning to bytes that are not eBPF opcodes (its
+/// translated forms) where the compact one refuses them.
 fn run_unverified(text: &[u8], seed: u64) -> Result<u64, Error> {
+    run_unverified_in(text, seed, false)
+}
+
+/// The same in both interpreters, required to agree.
+fn run_unverified_both(text: &[u8], seed: u64) -> Result<u64, Error> {
+    let main = run_unverified_in(text, seed, false);
+    assert_eq!(run_unverified_in(text, seed, true), main, "the compact interpreter differs");
+    main
+}
+
+fn run_unverified_in(text: &[u8], seed: u64, compact: bool) -> Result<u64, Error> {
     let cfg = VerifierConfig { rbf_pseudo_opcodes: seed & 1 == 0, ..Default::default() };
     let p = Program::assume_verified(text, &cfg);
     let mut stack = [0u8; 1024];
@@ -61,7 +77,11 @@ fn run_unverified(text: &[u8], seed: u64) -> Result<u64, Error> {
     m.map_data(&mut data);
     m.map_rodata(&rodata);
     m.map_extra(Region::ReadWrite(&mut extra)).unwrap();
-    p.run(0, &mut m, &mut test_helpers(), 2_000)
+    if compact {
+        femto_vm::compact::run(&p, 0, &mut m, &mut test_helpers(), 2_000)
+    } else {
+        p.run(0, &mut m, &mut test_helpers(), 2_000)
+    }
 }
 
 /// Clears the fields an instruction does not use and keeps jumps inside the
@@ -110,7 +130,7 @@ fn sanitize(insn: &mut Insn, pc: usize, len: usize) {
 #[test]
 fn random_programs_never_panic_verified_or_not() {
     let mut r = Rng(0x1234_5678_9abc_def1);
-    let (mut accepted, mut ran_ok) = (0, 0);
+    let (mut accepted, mut ran_ok, mut compact_ok) = (0, 0, 0);
     for n in 0..20_000u64 {
         let len = 1 + (r.next() % 24) as usize;
         let mut prog: Vec<Insn> = (0..len).map(|_| random_insn(&mut r)).collect();
@@ -130,11 +150,16 @@ fn random_programs_never_panic_verified_or_not() {
         if run_unverified(&text, n).is_ok() {
             ran_ok += 1;
         }
+        // The compact interpreter on the same text: it must not panic either.
+        if run_unverified_in(&text, n, true).is_ok() {
+            compact_ok += 1;
+        }
     }
     // The generator must exercise both paths (otherwise this test proves nothing).
-    eprintln!("{accepted} of 20000 random programs verified, {ran_ok} ran to exit");
+    eprintln!("{accepted} of 20000 random programs verified, {ran_ok} ran to exit ({compact_ok} in the compact interpreter)");
     assert!(accepted > 500, "only {accepted} programs verified");
     assert!(ran_ok > 500, "only {ran_ok} programs ran to exit");
+    assert!(compact_ok > 500, "only {compact_ok} programs ran to exit in the compact interpreter");
 }
 
 #[test]
@@ -162,7 +187,7 @@ fn write_to_r10_in_unverified_text_stays_inside_the_vm() {
     let prog = [mov(10, 0), i(0x7a, 10, 0, 0, 1), exit()];
     assert_eq!(verify(&prog), Err(Error::WriteToR10 { pc: 0 }));
     // ... and if a host skips verification, the store through the bogus r10 still faults.
-    assert!(matches!(run_unverified(&bytes(&prog), 1), Err(Error::OutOfBounds { pc: 1, addr: 0, .. })));
+    assert!(matches!(run_unverified_both(&bytes(&prog), 1), Err(Error::OutOfBounds { pc: 1, addr: 0, .. })));
 }
 
 #[test]
@@ -171,15 +196,15 @@ fn jump_into_lddw_in_unverified_text_cannot_execute_the_immediate() {
     let [a, b] = lddw(0, 0x95);
     let prog = [i(0x05, 0, 0, 1, 0), a, b, exit()];
     assert_eq!(verify(&prog), Err(Error::JumpIntoLddw { pc: 0, target: 2 }));
-    assert_eq!(run_unverified(&bytes(&prog), 1), Err(Error::UnknownOpcode { pc: 2, opcode: 0 }));
+    assert_eq!(run_unverified_both(&bytes(&prog), 1), Err(Error::UnknownOpcode { pc: 2, opcode: 0 }));
 }
 
 #[test]
 fn running_off_the_end_of_unverified_text_is_an_error() {
-    assert_eq!(run_unverified(&bytes(&[mov(0, 1)]), 1), Err(Error::PcOutOfBounds { pc: 1 }));
-    assert_eq!(run_unverified(&bytes(&[i(0x05, 0, 0, -3, 0)]), 1), Err(Error::PcOutOfBounds { pc: -2i32 as u32 }));
+    assert_eq!(run_unverified_both(&bytes(&[mov(0, 1)]), 1), Err(Error::PcOutOfBounds { pc: 1 }));
+    assert_eq!(run_unverified_both(&bytes(&[i(0x05, 0, 0, -3, 0)]), 1), Err(Error::PcOutOfBounds { pc: -2i32 as u32 }));
     // The last byte value: an unknown opcode in an unverified text.
-    assert_eq!(run_unverified(&bytes(&[mov(0, 1), i(0xff, 0, 0, 0, 0)]), 1), Err(Error::UnknownOpcode { pc: 1, opcode: 0xff }));
+    assert_eq!(run_unverified_both(&bytes(&[mov(0, 1), i(0xff, 0, 0, 0, 0)]), 1), Err(Error::UnknownOpcode { pc: 1, opcode: 0xff }));
 }
 
 #[test]
@@ -204,8 +229,16 @@ fn unverified_text_cannot_bypass_the_helper_allow_list_or_the_rbf_switch() {
     let mut m = Memory::new();
     m.map_stack(&mut stack);
     assert_eq!(p.run(0, &mut m, &mut test_helpers(), 10), Err(Error::HelperNotAllowed { pc: 0, helper: 6 }));
+    assert_eq!(
+        femto_vm::compact::run(&p, 0, &mut m, &mut test_helpers(), 10),
+        Err(Error::HelperNotAllowed { pc: 0, helper: 6 })
+    );
     // LDDWD is executed only when the program was set up for rBPF images.
     let text = bytes(&[i(0xb8, 0, 0, 0, 0), i(0, 0, 0, 0, 0), exit()]);
     let p = Program::assume_verified(&text, &VerifierConfig::default());
     assert_eq!(p.run(0, &mut m, &mut test_helpers(), 10), Err(Error::UnknownOpcode { pc: 0, opcode: 0xb8 }));
+    assert_eq!(
+        femto_vm::compact::run(&p, 0, &mut m, &mut test_helpers(), 10),
+        Err(Error::UnknownOpcode { pc: 0, opcode: 0xb8 })
+    );
 }
