@@ -2,7 +2,8 @@
 //! verifier and the interpreter (every exported function, up to 4, fuel 256 each).
 //!
 //! Properties checked besides "no panic, no hang": the image translated in place
-//! (`translate_image`) parses and runs exactly like the original; a parsed native image that the encoder
+//! (`translate_image`) parses and runs exactly like the original, and so does the original in
+//! the compact interpreter (`femto_vm::compact`); a parsed native image that the encoder
 //! accepts re-encodes to an image that parses to the same contents, and its signature area
 //! can be written; an rBPF text that verified with pseudo-opcodes still verifies after
 //! `lower_pseudo_lddw` rewrote them into plain LDDWs.
@@ -58,19 +59,23 @@ fuzz_target!(|data: &[u8]| {
     let config = translated_image.verifier_config();
     let translated = femto_vm::Program::assume_verified(translated_image.text(), &config);
     for pc in entries {
-        let Some(plain) = run(&image, &program, pc, frame, data_len) else { return };
-        let again = run(&translated_image, &translated, pc, frame, data_len);
+        let Some(plain) = run(&image, &program, pc, frame, data_len, false) else { return };
+        let compact = run(&image, &program, pc, frame, data_len, true);
+        assert_eq!(Some(&plain), compact.as_ref(), "the compact interpreter behaves differently");
+        let again = run(&translated_image, &translated, pc, frame, data_len, false);
         assert_eq!(Some(plain), again, "the translated image behaves differently");
     }
 });
 
-/// Runs `program` (of `image`) from `pc`; the outcome and the regions' bytes afterwards.
+/// Runs `program` (of `image`) from `pc`, in the compact interpreter if `compact`; the
+/// outcome and the regions' bytes afterwards.
 fn run(
     image: &Image<'_>,
     program: &femto_vm::Program<'_>,
     pc: u32,
     frame: usize,
     data_len: usize,
+    compact: bool,
 ) -> Option<(Result<u64, femto_vm::Error>, Vec<u8>)> {
     let mut stack = vec![0u8; frame * 2];
     let mut data_region = vec![0u8; data_len];
@@ -78,7 +83,11 @@ fn run(
     let mut ctx = [0u8; 16];
     // Built as the capsule builds it for a run.
     let mut memory = Memory::for_container(&mut stack, Region::ReadWrite(&mut ctx), &mut data_region, image.rodata());
-    let r = program.run(pc as usize, &mut memory, &mut FnHelpers(common::call), 256);
+    let r = if compact {
+        femto_vm::compact::run(program, pc as usize, &mut memory, &mut FnHelpers(common::call), 256)
+    } else {
+        program.run(pc as usize, &mut memory, &mut FnHelpers(common::call), 256)
+    };
     drop(memory);
     stack.extend_from_slice(&ctx);
     stack.extend_from_slice(&data_region);
