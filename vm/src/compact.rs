@@ -19,8 +19,9 @@
 //! result or the same error at the same pc, spend the same fuel and leave
 //! memory in the same state (the test suites, the bpf_conformance files and
 //! the fuzz targets run every program both ways). On text that did not pass
-//! the verifier ([`Program::assume_verified`]) both are memory-safe and
-//! reject every byte that is not an eBPF opcode.
+//! the verifier ([`Program::assume_verified`]) both are memory-safe; this one
+//! rejects every byte that is not an eBPF opcode, where the main interpreter
+//! gives the bytes of its translated forms their internal meaning.
 //!
 //! `doc/performance.md` has both interpreters' sizes and speeds; a kernel
 //! chooses one with the capsule's `compact-vm` feature.
@@ -317,10 +318,10 @@ fn alu(code: u8, d: u64, s: u64, off: i16, shift_mask: u32) -> u64 {
     }
 }
 
-/// The operands of a 32-bit ALU operation (not END) extended to 64 bits, and
-/// the shift mask (31), so
-/// that [`alu`] on them, truncated to 32 bits, is the 32-bit operation:
-/// sign-extended for the signed operations (`sdiv`, `smod`, `arsh`),
+/// The operands of a 32-bit ALU operation (not END) extended to 64 bits,
+/// and the shift mask (31), so that [`alu`] on them, truncated to 32 bits,
+/// is the 32-bit operation: operands sign-extended for the signed
+/// operations (`sdiv`, `smod`, `arsh`),
 /// zero-extended for the others. The low 32 bits of a 64-bit add, sub, mul,
 /// logic operation, left shift or `mov` depend only on the operands' low 32
 /// bits; the right shifts and the divisions get operands whose upper halves
