@@ -289,23 +289,23 @@ fn sign_extend(v: u64, len: usize) -> u64 {
 
 /// ALU operation `code` (not END) on 64-bit operands, shift amounts masked
 /// by `shift_mask` (31 or 63; a 32-bit operation is the 64-bit one on
-/// operands from [`extend32`]). Not inlined: inlining it makes an `add`
-/// 16 Cortex-M4 instructions cheaper and the interpreter about 300 bytes
-/// larger (measured), and this interpreter is the small one.
-#[inline(never)]
+/// operands from [`extend32`]). Inlined, with division and modulo out of
+/// line ([`divide`]): measured against an out-of-line `alu`, an `add` costs
+/// 48 Cortex-M4 instructions instead of 63 and Fletcher32 17 % less, for
+/// 140 bytes more (inlining division too would cost 300).
+#[inline(always)]
 fn alu(code: u8, d: u64, s: u64, off: i16, shift_mask: u32) -> u64 {
     let sh = s as u32 & shift_mask;
     match code {
         ALU_ADD => d.wrapping_add(s),
         ALU_SUB => d.wrapping_sub(s),
         ALU_MUL => d.wrapping_mul(s),
-        ALU_DIV => div64(d, s, off),
+        ALU_DIV | ALU_MOD => divide(code, d, s, off),
         ALU_OR => d | s,
         ALU_AND => d & s,
         ALU_LSH => d << sh,
         ALU_RSH => d >> sh,
         ALU_NEG => d.wrapping_neg(),
-        ALU_MOD => mod64(d, s, off),
         ALU_XOR => d ^ s,
         // mov, and movsx (offset 8, 16, 32; the offset of `mov imm` is 0).
         ALU_MOV => match off {
@@ -315,6 +315,16 @@ fn alu(code: u8, d: u64, s: u64, off: i16, shift_mask: u32) -> u64 {
             _ => s,
         },
         _ => ((d as i64) >> sh) as u64,
+    }
+}
+
+/// Division (`code` ALU_DIV) or modulo, out of the loop.
+#[inline(never)]
+fn divide(code: u8, d: u64, s: u64, off: i16) -> u64 {
+    if code == ALU_DIV {
+        div64(d, s, off)
+    } else {
+        mod64(d, s, off)
     }
 }
 
