@@ -6,7 +6,7 @@
 //!   shorter paths, same results, faults, pcs and fuel); runs use
 //!   `Program::run_metered`. About 22 KB of Cortex-M4 code for the VM.
 //! - **`compact-vm` feature**: `femto_vm::compact`, the same machine decoded
-//!   by instruction class: about a third of the VM code, 4 to 5 times slower
+//!   by instruction class: about a third of the VM code, 3 to 4 times slower
 //!   (`doc/performance.md` has both sets of figures). The text is verified at
 //!   load and kept as written.
 //!

@@ -9,8 +9,8 @@
 //! the 64-bit one on extended operands), one for all conditional jumps, one
 //! for all loads, one for all stores and atomics — and shares its semantics
 //! with the main interpreter (division, byte swaps, atomics, calls, fuel,
-//! memory checks), so the two cannot drift apart: about 7.4 KB with the
-//! parser and verifier, and 4 to 5 times slower (`doc/performance.md`). It
+//! memory checks), so the two cannot drift apart: about 7.6 KB with the
+//! parser and verifier, and 3 to 4 times slower (`doc/performance.md`). It
 //! runs programs **as written**: it does not know the translated forms, so a
 //! kernel that uses it does not translate (a translated opcode is rejected
 //! as [`Error::UnknownOpcode`], never run as something else).

@@ -52,7 +52,7 @@
 //! so it is compiled with femto-vm's optimisation level even inside a kernel
 //! built for size. For kernels short of flash, [`compact`] is a second
 //! interpreter of the same machine, decoded by instruction class: about a
-//! third of the code, 4 to 5 times slower, programs run as written.
+//! third of the code, 3 to 4 times slower, programs run as written.
 //! `doc/performance.md` has the measurements.
 //!
 //! ```
