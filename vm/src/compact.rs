@@ -140,9 +140,13 @@ fn execute_loop(
                     end(regs[d], op, imm, this)?
                 } else {
                     // A 32-bit operation is the 64-bit one on extended
-                    // operands (see `extend32`), truncated.
-                    let (a, b, mask) =
-                        if is64 { (regs[d], operand, 63) } else { extend32(code, regs[d], operand, off) };
+                    // operands (see `extend32`), truncated. One call site:
+                    // `alu` is inlined.
+                    let ((a, b), mask) = if is64 {
+                        ((regs[d], operand), 63)
+                    } else {
+                        (extend32(code, regs[d], operand, off), 31)
+                    };
                     let r = alu(code, a, b, off, mask);
                     if is64 { r } else { r as u32 as u64 }
                 };
@@ -210,7 +214,7 @@ fn execute_loop(
                 let atomic = op & 0xe0 == MODE_ATOMIC;
                 let access = if atomic { Access::Atomic } else { Access::Store };
                 let addr = regs[d].wrapping_add(off as i64 as u64);
-                let cell = memory.cell_dyn(addr, size_bytes(op), access).map_err(|e| e.at_pc(this))?;
+                let cell = memory.slice_mut_for(addr, size_bytes(op), access).map_err(|e| e.at_pc(this))?;
                 if atomic {
                     atomic_rmw(regs, cell, s, imm, this)?;
                 } else {
@@ -329,8 +333,8 @@ fn divide(code: u8, d: u64, s: u64, off: i16) -> u64 {
 }
 
 /// The operands of a 32-bit ALU operation (not END) extended to 64 bits,
-/// and the shift mask (31), so that [`alu`] on them, truncated to 32 bits,
-/// is the 32-bit operation: operands sign-extended for the signed
+/// so that [`alu`] on them (shift mask 31), truncated to 32 bits, is the
+/// 32-bit operation: operands sign-extended for the signed
 /// operations (`sdiv`, `smod`, `arsh`),
 /// zero-extended for the others. The low 32 bits of a 64-bit add, sub, mul,
 /// logic operation, left shift or `mov` depend only on the operands' low 32
@@ -338,12 +342,12 @@ fn divide(code: u8, d: u64, s: u64, off: i16) -> u64 {
 /// make the 64-bit result the 32-bit one (`i32::MIN / -1` gives 2^31, whose
 /// low half is `i32::MIN`, the wrapping result RFC 9669 defines).
 #[inline(always)]
-fn extend32(code: u8, d: u64, s: u64, off: i16) -> (u64, u64, u32) {
+fn extend32(code: u8, d: u64, s: u64, off: i16) -> (u64, u64) {
     let signed = code == ALU_ARSH || (matches!(code, ALU_DIV | ALU_MOD) && off != 0);
     if signed {
-        (d as i32 as u64, s as i32 as u64, 31)
+        (d as i32 as u64, s as i32 as u64)
     } else {
-        (d as u32 as u64, s as u32 as u64, 31)
+        (d as u32 as u64, s as u32 as u64)
     }
 }
 

@@ -860,7 +860,13 @@ const _: () = {
 /// program allows them) at `pc` writes; `imm` is its first slot's immediate,
 /// the second slot (checked to exist) has the high half.
 #[inline(always)]
-pub(crate) fn wide_value(insns: &isa::Insns<'_>, pc: usize, op: u8, imm: i32, program: &Program<'_>) -> Result<u64, Error> {
+pub(crate) fn wide_value(
+    insns: &isa::Insns<'_>,
+    pc: usize,
+    op: u8,
+    imm: i32,
+    program: &Program<'_>,
+) -> Result<u64, Error> {
     if op != isa::OP_LDDW && !program.rbf_pseudo_opcodes {
         return Err(Error::UnknownOpcode { pc: pc as u32, opcode: op });
     }

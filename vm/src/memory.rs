@@ -346,13 +346,13 @@ impl<'a> Memory<'a> {
     /// (region, bounds, write permission).
     #[inline]
     pub fn slice_mut(&mut self, addr: u64, len: usize) -> Result<&mut [u8], Error> {
-        self.cell_dyn(addr, len, Access::Store)
+        self.slice_mut_for(addr, len, Access::Store)
     }
 
     /// [`Memory::slice_mut`] for an access of kind `access` (the compact
     /// interpreter's store and atomic path).
     #[inline(always)]
-    pub(crate) fn cell_dyn(&mut self, addr: u64, len: usize, access: Access) -> Result<&mut [u8], Error> {
+    pub(crate) fn slice_mut_for(&mut self, addr: u64, len: usize, access: Access) -> Result<&mut [u8], Error> {
         let (id, off) = split(addr);
         let bytes: &mut [u8] = match self.regions.get_mut(id) {
             _ if id == REGION_STACK as usize && self.stack_rw => self.stack,
