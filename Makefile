@@ -39,8 +39,10 @@ test: setup
 test-host:
 	@echo "=== host tests (vm, capsule, tools) ==="
 	$(CARGO) test --workspace --exclude femto-board-nrf52840dk --exclude femto-board-qemu_rv32_virt 2>&1 | grep -v '^\s*Compiling\|^\s*Running\|^\s*Doc-tests' || exit 1
-	@echo "=== capsule tests with the compact interpreter (feature compact-vm) ==="
-	$(CARGO) test -q -p capsules-femto --features compact-vm 2>&1 | grep -v '^\s*Compiling\|^\s*Running\|^\s*Doc-tests' || exit 1
+	@echo "=== capsule tests with the compact interpreter and without rBPF support (features compact-vm, signed-updates; no rbf) ==="
+	$(CARGO) test -q -p capsules-femto --no-default-features --features compact-vm,signed-updates 2>&1 | grep -v '^\s*Compiling\|^\s*Running\|^\s*Doc-tests' || exit 1
+	@echo "=== femto-vm without rBPF support (no default features) ==="
+	$(CARGO) test -q -p femto-vm --no-default-features --test rbf_feature 2>&1 | grep -v '^\s*Compiling\|^\s*Running\|^\s*Doc-tests' || exit 1
 
 # The no_std crates build for both microcontroller targets with the kernel's profile,
 # and the nRF52840-DK kernel links (it has no QEMU model, so building is its test here).
@@ -49,7 +51,7 @@ test-targets:
 	$(CARGO) build -q --release -p femto-vm --target thumbv7em-none-eabi
 	$(CARGO) build -q --release -p femto-vm --target riscv32imac-unknown-none-elf
 	$(CARGO) build -q --release -p capsules-femto --target thumbv7em-none-eabi
-	$(CARGO) build -q --release -p capsules-femto --target thumbv7em-none-eabi --features compact-vm
+	$(CARGO) build -q --release -p capsules-femto --target thumbv7em-none-eabi --no-default-features --features compact-vm
 	$(MAKE) --no-print-directory -C board/nrf52840dk
 	@echo "cross builds: ok (femto-vm, capsules-femto, nRF52840-DK kernel)"
 

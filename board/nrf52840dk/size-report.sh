@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Prints text/data/bss of three kernel ELFs and the differences.
-# usage: size-report.sh FEMTO.elf NO_FEMTO.elf STOCK.elf [UNSIGNED.elf [COMPACT.elf]]   (SIZE=llvm-size)
+# usage: size-report.sh FEMTO.elf NO_FEMTO.elf STOCK.elf [UNSIGNED.elf [COMPACT.elf [NO_RBF.elf [COMPACT_NO_RBF.elf]]]]
+#        (SIZE=llvm-size)
 # UNSIGNED.elf: the femto kernel without the capsule's signed-updates feature.
 # COMPACT.elf: the femto kernel with the compact interpreter (feature compact-vm).
+# NO_RBF.elf, COMPACT_NO_RBF.elf: the femto and compact kernels without the
+# board feature rbf (no RIOT rBPF images).
 set -euo pipefail
 SIZE=${SIZE:-llvm-size}
-femto=$1 nofemto=$2 stock=$3 unsigned=${4:-} compact=${5:-}
+femto=$1 nofemto=$2 stock=$3 unsigned=${4:-} compact=${5:-} norbf=${6:-} compactnorbf=${7:-}
 
 # text data bss of one ELF, from its section list (SysV format), so that
 # the linker script's alignment padding (.storage up to a flash page) and the
@@ -46,6 +49,14 @@ if [[ -n "$compact" ]]; then
     read -r ct cd cb < <(sizes "$compact")
     row "  same, compact interpreter (compact-vm)" "$ct" "$cd" "$cb" $((ct + cd)) $((cd + cb))
 fi
+if [[ -n "$norbf" ]]; then
+    read -r rt rd rb < <(sizes "$norbf")
+    row "  same, without rBPF support (no rbf)" "$rt" "$rd" "$rb" $((rt + rd)) $((rd + rb))
+fi
+if [[ -n "$compactnorbf" ]]; then
+    read -r xt xd xb < <(sizes "$compactnorbf")
+    row "  same, compact-vm and no rbf" "$xt" "$xd" "$xb" $((xt + xd)) $((xd + xb))
+fi
 row "Tock 2.2 stock nrf52840dk kernel" "$st" "$sd" "$sb" $((st + sd)) $((sd + sb))
 line
 row "capsule + VM + hooks (femto - without)" "$(delta "$ft" "$nt")" "$(delta "$fd" "$nd")" "$(delta "$fb" "$nb")" "$(delta $((ft + fd)) $((nt + nd)))" "$(delta $((fd + fb)) $((nd + nb)))"
@@ -54,6 +65,12 @@ if [[ -n "$unsigned" ]]; then
 fi
 if [[ -n "$compact" ]]; then
     row "compact interpreter (compact - femto)" "$(delta "$ct" "$ft")" "$(delta "$cd" "$fd")" "$(delta "$cb" "$fb")" "$(delta $((ct + cd)) $((ft + fd)))" "$(delta $((cd + cb)) $((fd + fb)))"
+fi
+if [[ -n "$norbf" ]]; then
+    row "rBPF support (femto - no rbf)" "$(delta "$ft" "$rt")" "$(delta "$fd" "$rd")" "$(delta "$fb" "$rb")" "$(delta $((ft + fd)) $((rt + rd)))" "$(delta $((fd + fb)) $((rd + rb)))"
+fi
+if [[ -n "$compactnorbf" ]]; then
+    row "compact-vm and no rbf (that - femto)" "$(delta "$xt" "$ft")" "$(delta "$xd" "$fd")" "$(delta "$xb" "$fb")" "$(delta $((xt + xd)) $((ft + fd)))" "$(delta $((xd + xb)) $((fd + fb)))"
 fi
 row "this kernel vs stock (femto - stock)" "$(delta "$ft" "$st")" "$(delta "$fd" "$sd")" "$(delta "$fb" "$sb")" "$(delta $((ft + fd)) $((st + sd)))" "$(delta $((fd + fb)) $((sd + sb)))"
 line

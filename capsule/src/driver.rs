@@ -71,9 +71,14 @@ enum Persist {
     Failed,
 }
 
-/// Parses an image copy; a failure is a load error of kind PARSE.
+/// Parses an image copy; a failure is a load error of kind PARSE, with
+/// `NOSUPPORT` for an rBPF image in a kernel built without the `rbf`
+/// feature and `INVAL` for anything else.
 fn parse_image(bytes: &[u8]) -> Result<Image<'_>, (ErrorCode, u32, u32)> {
-    Image::parse(bytes).map_err(|e| (ErrorCode::INVAL, load_error::PARSE, abi::load_location(&e)))
+    Image::parse(bytes).map_err(|e| {
+        let code = if e == femto_vm::Error::UnsupportedFormat { ErrorCode::NOSUPPORT } else { ErrorCode::INVAL };
+        (code, load_error::PARSE, abi::load_location(&e))
+    })
 }
 
 /// Who started a run (for upcalls): 0 = async run, otherwise a hook id.

@@ -331,13 +331,10 @@ fn run_uses_the_layout_recorded_at_load_native() {
     assert_eq!(u64_of(r), 1234);
 }
 
-/// The same for RIOT's rBPF format: no allow-list (any helper), rodata and
-/// data reached through the LDDWR / LDDWD pseudo-instructions, entry from
-/// the symbol table.
-#[test]
-fn run_uses_the_layout_recorded_at_load_rbf() {
-    let _g = lock();
-    let fx = setup(1);
+/// An rBPF image (RIOT's format) returning 1234: no allow-list (any
+/// helper), rodata and data reached through the LDDWR / LDDWD
+/// pseudo-instructions, entry from the symbol table.
+fn rbf_image() -> Vec<u8> {
     let pseudo = |op: u8, dst: u8, imm: i32| -> [I; 2] {
         [
             femto_vm::isa::Insn::new(op, dst, 0, 0, imm).encode(),
@@ -381,9 +378,33 @@ fn run_uses_the_layout_recorded_at_load_rbf() {
     for v in [0u16, 0, 8] {
         image.extend_from_slice(&v.to_le_bytes());
     }
-    let id = fx.load_ok(0, &image);
+    image
+}
+
+/// The layout recorded at load, for an rBPF image ([`rbf_image`]).
+#[cfg(feature = "rbf")]
+#[test]
+fn run_uses_the_layout_recorded_at_load_rbf() {
+    let _g = lock();
+    let fx = setup(1);
+    let id = fx.load_ok(0, &rbf_image());
     let (r, _) = fx.run(0, id, &[], 0);
     assert_eq!(u64_of(r), 1234);
+}
+
+/// A kernel built without the `rbf` feature refuses an rBPF image with
+/// `NOSUPPORT` (a load error of kind PARSE), uses no slot, and still loads
+/// native images.
+#[cfg(not(feature = "rbf"))]
+#[test]
+fn rbf_images_are_refused_without_the_rbf_feature() {
+    let _g = lock();
+    let fx = setup(1);
+    assert_eq!(err_of(fx.load(0, &rbf_image())), ErrorCode::NOSUPPORT);
+    assert_eq!(pair_of(fx.cmd(0, 11, 0, 0)).0, capsules_femto::abi::load_error::PARSE);
+    let id = fx.load_ok(0, &ret42());
+    let (r, _) = fx.run(0, id, &[], 0);
+    assert_eq!(u64_of(r), 42);
 }
 
 /// Containers are pre-decoded at load (femto-vm's translation: stack

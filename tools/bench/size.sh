@@ -11,7 +11,9 @@
 # `compact-vm` feature). VM size = probe - size-base (llvm-size: text
 # includes .rodata, e.g. jump tables). The compact probe is also built with
 # femto-vm at opt-level "s" (a profile a flash-short board could choose; in a
-# separate target directory).
+# separate target directory), and both ways without femto-vm's `rbf` feature
+# (`--no-default-features`: no RIOT rBPF images, as a board built with
+# NO_RBF=1; separate target directories too).
 # RAM: `size-vm` runs under QEMU and reports the sizes of the VM's structures
 # and the kernel stack a load + run used (stack painting).
 set -euo pipefail
@@ -32,6 +34,14 @@ S_TARGET_DIR="$OUT/size-opt-s"
 (cd "$HERE/cm4" && CARGO_TARGET_DIR="$S_TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
     --config 'profile.release.package.femto-vm.opt-level="s"' --bin size-base --bin size-vm-compact) >&2
 S_BIN="$S_TARGET_DIR/thumbv7em-none-eabi/release"
+N_TARGET_DIR="$OUT/size-no-rbf"
+(cd "$HERE/cm4" && CARGO_TARGET_DIR="$N_TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
+    --no-default-features --bin size-base --bin size-vm-compact) >&2
+N_BIN="$N_TARGET_DIR/thumbv7em-none-eabi/release"
+NS_TARGET_DIR="$OUT/size-no-rbf-opt-s"
+(cd "$HERE/cm4" && CARGO_TARGET_DIR="$NS_TARGET_DIR" cargo build -q -p femto-bench-cm4 --release --no-default-features \
+    --config 'profile.release.package.femto-vm.opt-level="s"' --bin size-base --bin size-vm-compact) >&2
+NS_BIN="$NS_TARGET_DIR/thumbv7em-none-eabi/release"
 
 SIZE=llvm-size
 command -v "$SIZE" >/dev/null || SIZE="$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-size"
@@ -46,6 +56,9 @@ read -r s_base_text _ < <("$SIZE" -B "$S_BIN/size-base" | tail -1)
 read -r s_compact_text _ < <("$SIZE" -B "$S_BIN/size-vm-compact" | tail -1)
 ctext=$((compact_text - base_text)); cdata=$((compact_data - base_data)); cbss=$((compact_bss - base_bss))
 s_ctext=$((s_compact_text - s_base_text))
+probe_text() { "$SIZE" -B "$1" | tail -1 | awk '{ print $1 }'; }
+n_ctext=$(( $(probe_text "$N_BIN/size-vm-compact") - $(probe_text "$N_BIN/size-base") ))
+ns_ctext=$(( $(probe_text "$NS_BIN/size-vm-compact") - $(probe_text "$NS_BIN/size-base") ))
 
 # Each probe checks its own result (Fletcher32 through the VM) and reports
 # its sizes; run_probe FIRMWARE OUTPUT.
@@ -60,6 +73,8 @@ run_probe() {
 run_probe "$BIN/size-vm" "$OUT/size-vm.txt"
 run_probe "$BIN/size-vm-compact" "$OUT/size-vm-compact.txt"
 run_probe "$S_BIN/size-vm-compact" "$OUT/size-vm-compact-opt-s.txt"
+run_probe "$N_BIN/size-vm-compact" "$OUT/size-vm-compact-no-rbf.txt"
+run_probe "$NS_BIN/size-vm-compact" "$OUT/size-vm-compact-no-rbf-opt-s.txt"
 get() { awk -v k="$1" -v n="$2" '$1 == k && $2 == n { print $3 }' "$OUT/size-vm.txt"; }
 compact_stack=$(awk '$1 == "stack" && $2 == "load_and_run" { print $3 }' "$OUT/size-vm-compact.txt")
 mem=$(get sizeof Memory); prog=$(get sizeof Program); img=$(get sizeof Image)
@@ -79,6 +94,8 @@ printf '  %-44s %8d bytes  (target <= 6144; original 4056)\n' "VM text (parser, 
 printf '  %-44s %8d / %d bytes\n' "VM data / bss" "$data" "$bss"
 printf '  %-44s %8d bytes  (target <= 6144; original 4056)\n' "compact VM text (parser, verifier, interp.)" "$ctext"
 printf '  %-44s %8d bytes\n' "compact VM text, femto-vm at opt-level s" "$s_ctext"
+printf '  %-44s %8d bytes  (target <= 6144)\n' "compact VM text without rBPF (no rbf)" "$n_ctext"
+printf '  %-44s %8d bytes  (target <= 6144)\n' "same, femto-vm at opt-level s" "$ns_ctext"
 printf '  %-44s %8d / %d bytes\n' "compact VM data / bss" "$cdata" "$cbss"
 printf '  %-44s %8d bytes\n' "per container: stack (one 512-byte frame)" "$stack"
 printf '  %-44s %8d bytes\n' "per container: capsule record (Slot<0>)" "$slot"
@@ -98,6 +115,8 @@ echo "figure: size.vm.bss_bytes = $bss bytes"
 echo "figure: size.vm_compact.text_bytes = $ctext bytes"
 echo "figure: size.vm_compact.text_bytes_opt_s = $s_ctext bytes"
 echo "figure: size.vm_compact.run_kernel_stack_bytes = $compact_stack bytes"
+echo "figure: size.vm_compact_no_rbf.text_bytes = $n_ctext bytes"
+echo "figure: size.vm_compact_no_rbf.text_bytes_opt_s = $ns_ctext bytes"
 echo "figure: size.container.ram_bytes = $container bytes"
 echo "figure: size.container.record_bytes = $slot bytes"
 echo "figure: size.vm.run_kernel_stack_bytes = $run_stack bytes"

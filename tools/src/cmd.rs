@@ -309,6 +309,7 @@ fn plugin_elf_text(bytes: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// `femto import-rbf`: converts a RIOT rBPF image.
+#[cfg(feature = "rbf")]
 pub fn import_rbf(input: &Path, out: &Path, name: &str, app_version: Option<u32>) -> Result<String, String> {
     let bytes = read(input)?;
     let image = parse_image(input, &bytes)?;

@@ -76,6 +76,7 @@ On error: a message on stderr and a non-zero exit.")]
     /// Convert a RIOT Femto-Container (rBPF) image to a femto-container image.
     #[command(name = "import-rbf", after_help = "Example:\n  femto import-rbf riot_app.bin -o app.fc --name app\n\n\
 LDDWD/LDDWR pseudo-instructions become LDDWs of VM addresses; the helper allow-list is computed from the calls.")]
+    #[cfg(feature = "rbf")]
     ImportRbf(ImportRbfArgs),
     /// Make a new Ed25519 signing key: KEY (secret, mode 0600) and KEY.pub; prints the board snippet.
     #[command(after_help = "Example:\n  femto keygen release.key\n\n\
@@ -435,6 +436,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             println!("{r0:x}");
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "rbf")]
         Command::ImportRbf(a) => {
             let name = a.name.clone().unwrap_or_else(|| cmd::file_stem(&a.input));
             println!("{}", cmd::import_rbf(&a.input, &a.output, &name, a.app_version)?);

@@ -70,6 +70,9 @@ pub enum Error {
     },
     /// The image does not start with a known magic number.
     BadMagic,
+    /// The image is in a known format this build does not include: RIOT's
+    /// rBPF format without femto-vm's `rbf` feature.
+    UnsupportedFormat,
     /// The image format version is not supported.
     UnsupportedVersion {
         /// The version found.
@@ -341,6 +344,7 @@ impl Error {
             ImageTooShort { .. }
                 | ImageTrailingBytes { .. }
                 | BadMagic
+                | UnsupportedFormat
                 | UnsupportedVersion { .. }
                 | UnknownFlags { .. }
                 | InvalidField { .. }
@@ -389,6 +393,7 @@ impl fmt::Display for Error {
                 write!(f, "image has trailing bytes: expected {expected} bytes, have {actual}")
             }
             BadMagic => write!(f, "bad image magic"),
+            UnsupportedFormat => write!(f, "rBPF image, but this build has no rBPF support (femto-vm feature `rbf`)"),
             UnsupportedVersion { version } => write!(f, "unsupported image format version {version}"),
             UnknownFlags { flags } => write!(f, "unknown image flags {flags:#x}"),
             InvalidField { section, offset } => {

@@ -10,7 +10,9 @@
 //! | text | rodata | data | signature
 //! ```
 //!
-//! [`Image::parse`] also accepts RIOT's rBPF format (see [`crate::rbf`]).
+//! [`Image::parse`] also accepts RIOT's rBPF format (the `rbf` module) when
+//! the crate's `rbf` feature (default) is on, and refuses it with
+//! [`Error::UnsupportedFormat`] otherwise.
 
 use crate::error::{Error, Section};
 use crate::verifier::{AllowList, Program, VerifierConfig};
@@ -34,12 +36,17 @@ pub const FLAG_STRICT: u16 = 0x0001;
 /// All flags defined by this version.
 pub const FLAGS_KNOWN: u16 = FLAG_STRICT;
 
+/// RIOT's rBPF magic number ("rBPF" as a little-endian `u32`), recognised
+/// with or without the `rbf` feature.
+pub(crate) const RBF_MAGIC: u32 = 0x7242_5046;
+
 /// The encoding an image was parsed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// This crate's format (magic "FEMC").
     Native,
-    /// RIOT's Femto-Container format (magic "rBPF").
+    /// RIOT's Femto-Container format (magic "rBPF"; parsed only with the
+    /// `rbf` feature).
     Rbf,
 }
 
@@ -78,11 +85,16 @@ pub(crate) const DATA: usize = 5;
 pub(crate) const SIGNATURE: usize = 6;
 
 impl<'a> Image<'a> {
-    /// Parses and checks an image (native or rBPF, told apart by the magic).
+    /// Parses and checks an image (native or rBPF, told apart by the magic;
+    /// an rBPF image is [`Error::UnsupportedFormat`] without the `rbf`
+    /// feature).
     pub fn parse(bytes: &'a [u8]) -> Result<Image<'a>, Error> {
         let magic = bytes.first_chunk::<4>();
-        if magic == Some(&crate::rbf::RBF_MAGIC.to_le_bytes()) {
+        if magic == Some(&RBF_MAGIC.to_le_bytes()) {
+            #[cfg(feature = "rbf")]
             return crate::rbf::parse(bytes);
+            #[cfg(not(feature = "rbf"))]
+            return Err(Error::UnsupportedFormat);
         }
         if magic.is_some_and(|m| *m != MAGIC) {
             return Err(Error::BadMagic);
@@ -145,7 +157,10 @@ impl<'a> Image<'a> {
         };
         let sections = &mut image.sections;
         let mut layout = Layout { bytes, pos: HEADER_LEN };
-        layout.take_all(sections, &parts)?;
+        // Opaque to the optimiser: with one caller (no `rbf` feature) LLVM
+        // would unroll the loop over these constant indices, seven copies
+        // of it (+764 bytes of Cortex-M4 code).
+        layout.take_all(sections, core::hint::black_box(&parts))?;
         // Nothing follows the signature: it ends where the layout does.
         image.signed_len = layout.pos - sections[SIGNATURE].len();
         let sections = &image.sections;
@@ -253,7 +268,10 @@ impl<'a> Image<'a> {
                 let n = find_byte(&e[..FUNCTION_NAME_MAX], false).unwrap_or(FUNCTION_NAME_MAX);
                 Some(Function { name: e.get(..n)?, pc: u32_at(e, FUNCTION_NAME_MAX) })
             }
+            #[cfg(feature = "rbf")]
             Format::Rbf => crate::rbf::function_at(self, index),
+            #[cfg(not(feature = "rbf"))]
+            Format::Rbf => None,
         }
     }
     /// The exported functions in table order.

@@ -4,9 +4,19 @@
 //! [`verifier`] run once at load, an [`interpreter`] over a virtual address
 //! space of checked [`memory`] regions (no host pointer is ever visible to a
 //! program), fuel-bounded execution, numbered [`helpers`], and the container
-//! [`image`] format (plus RIOT's [`rbf`] format).
+//! [`image`] format (plus RIOT's rBPF format, the `rbf` module, with the
+//! default feature `rbf`).
 //!
 //! `#![no_std]`, no allocation, no `unsafe`, no dependencies.
+//!
+//! ## Cargo features
+//!
+//! * `rbf` (default): RIOT's rBPF image format and its LDDWD / LDDWR
+//!   pseudo-instructions (the `rbf` module). Without it, [`Image::parse`]
+//!   refuses an rBPF image with [`Error::UnsupportedFormat`] and the verifier
+//!   and both interpreters treat the pseudo-instructions as unknown opcodes,
+//!   whatever [`VerifierConfig::rbf_pseudo_opcodes`] says: a kernel that
+//!   only loads native images saves the code.
 //!
 //! ## Life of a container
 //!
@@ -79,6 +89,7 @@ pub mod image;
 pub mod interpreter;
 pub mod isa;
 pub mod memory;
+#[cfg(feature = "rbf")]
 pub mod rbf;
 pub mod translate;
 pub mod verifier;

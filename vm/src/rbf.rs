@@ -23,7 +23,7 @@ use crate::isa;
 use crate::memory::{region_base, REGION_DATA, REGION_RODATA};
 
 /// The rBPF magic number (`u32` little-endian at offset 0).
-pub const RBF_MAGIC: u32 = 0x7242_5046;
+pub const RBF_MAGIC: u32 = crate::image::RBF_MAGIC;
 /// Size of the rBPF header.
 pub const RBF_HEADER_LEN: usize = 28;
 /// Size of one rBPF symbol entry.

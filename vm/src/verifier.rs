@@ -54,6 +54,7 @@ pub struct VerifierConfig<'a> {
     /// Maximum number of instruction slots.
     pub max_insns: usize,
     /// Accept RIOT's rBPF pseudo-instructions LDDWD (0xb8) and LDDWR (0xd8).
+    /// Ignored (they stay unknown opcodes) without the crate's `rbf` feature.
     pub rbf_pseudo_opcodes: bool,
     /// Accept `callx` (0x8d: call the helper whose number is in dst).
     pub allow_callx: bool,
@@ -110,7 +111,7 @@ impl<'a> Program<'a> {
             text,
             helpers: config.helpers,
             stack_frame_size: config.stack_frame_size,
-            rbf_pseudo_opcodes: config.rbf_pseudo_opcodes,
+            rbf_pseudo_opcodes: config.rbf_pseudo_opcodes && cfg!(feature = "rbf"),
         }
     }
 
@@ -279,7 +280,7 @@ fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> 
         return Err(Error::InvalidRegister { pc: pc32, reg: src });
     }
     let known = is_known_opcode(opcode)
-        || (config.rbf_pseudo_opcodes && (opcode == OP_LDDWD || opcode == OP_LDDWR))
+        || (config.rbf_pseudo_opcodes && cfg!(feature = "rbf") && (opcode == OP_LDDWD || opcode == OP_LDDWR))
         || (config.allow_callx && opcode == OP_CALLX);
     if !known {
         return Err(Error::UnknownOpcode { pc: pc32, opcode });
