@@ -46,3 +46,66 @@ pub(crate) fn run_metered<H: Helpers + ?Sized>(
         femto_vm::compact::run_metered(program, entry, memory, helpers, fuel)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use femto_vm::image::{Function, ImageSpec};
+    use femto_vm::isa::Insn;
+    use femto_vm::{Image, Memory, Program, Region};
+
+    /// The build's interpreter is the one this module says: the main
+    /// interpreter's `prepare` rewrites opcode bytes of the text into
+    /// internal forms (and nothing else), the compact one's leaves the image
+    /// as it is; either way [`super::run_metered`] runs the prepared text
+    /// with the same result and fuel.
+    #[test]
+    fn prepare_translates_only_for_the_main_interpreter() {
+        // r1 = 7; [r10 - 8] = r1; r0 = [r10 - 8]; r0 += 35; exit
+        let text: Vec<u8> = [
+            Insn::new(0xb7, 1, 0, 0, 7),
+            Insn::new(0x7b, 10, 1, -8, 0),
+            Insn::new(0x79, 0, 10, -8, 0),
+            Insn::new(0x07, 0, 0, 0, 35),
+            Insn::new(0x95, 0, 0, 0, 0),
+        ]
+        .iter()
+        .flat_map(|i| i.encode())
+        .collect();
+        let functions = [Function { name: b"main", pc: 0 }];
+        let spec = ImageSpec {
+            name: b"which-vm",
+            app_version: 1,
+            flags: 0,
+            stack_size: 512,
+            text: &text,
+            rodata: &[],
+            data: &[],
+            bss_len: 0,
+            functions: &functions,
+            helpers: &[],
+            signature_len: 0,
+        };
+        let mut original = vec![0u8; spec.encoded_len().unwrap()];
+        spec.encode(&mut original).unwrap();
+        let mut prepared = original.clone();
+        super::prepare(&mut prepared).unwrap();
+
+        let changed: Vec<usize> = (0..original.len()).filter(|&i| original[i] != prepared[i]).collect();
+        if cfg!(feature = "compact-vm") {
+            assert!(changed.is_empty(), "the compact interpreter's prepare changed bytes {changed:?}");
+        } else {
+            // Only opcode bytes (the first byte of an instruction slot) change.
+            let text_at = original.windows(text.len()).position(|w| w == &text[..]).unwrap();
+            assert!(!changed.is_empty(), "the main interpreter's prepare translated nothing");
+            assert!(changed.iter().all(|&i| i >= text_at && (i - text_at) % 8 == 0), "{changed:?}");
+        }
+
+        let image = Image::parse(&prepared).unwrap();
+        let program = Program::assume_verified(image.text(), &image.verifier_config());
+        let mut stack = [0u8; 512];
+        let mut memory = Memory::for_container(&mut stack, Region::Unmapped, &mut [], &[]);
+        let mut fuel = 100;
+        let r = super::run_metered(&program, 0, &mut memory, &mut femto_vm::NoHelpers, &mut fuel);
+        assert_eq!((r, fuel), (Ok(42), 100));
+    }
+}
