@@ -71,14 +71,13 @@ enum Persist {
     Failed,
 }
 
-/// Parses an image copy; a failure is a load error of kind PARSE, with
-/// `NOSUPPORT` for an rBPF image in a kernel built without the `rbf`
-/// feature and `INVAL` for anything else.
-fn parse_image(bytes: &[u8]) -> Result<Image<'_>, (ErrorCode, u32, u32)> {
-    Image::parse(bytes).map_err(|e| {
-        let code = if e == femto_vm::Error::UnsupportedFormat { ErrorCode::NOSUPPORT } else { ErrorCode::INVAL };
-        (code, load_error::PARSE, abi::load_location(&e))
-    })
+/// The load error for a femto-vm error at load: kind PARSE for an image
+/// error (`NOSUPPORT` for an rBPF image in a kernel built without the `rbf`
+/// feature, else `INVAL`), kind VERIFY (`INVAL`) for a verifier error.
+fn load_failure(e: femto_vm::Error) -> (ErrorCode, u32, u32) {
+    let kind = if e.is_image_error() { load_error::PARSE } else { load_error::VERIFY };
+    let code = if e == femto_vm::Error::UnsupportedFormat { ErrorCode::NOSUPPORT } else { ErrorCode::INVAL };
+    (code, kind, abi::load_location(&e))
 }
 
 /// Who started a run (for upcalls): 0 = async run, otherwise a hook id.
@@ -506,47 +505,42 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
         if len > slot.bytes.len() {
             return Err((ErrorCode::SIZE, load_error::TOO_LARGE, len as u32));
         }
+        let too_large = (ErrorCode::SIZE, load_error::TOO_LARGE, len as u32);
         let (image_part, data_part) = slot.bytes.split_at_mut(len);
-        {
-            let image = parse_image(image_part)?;
+        // One parse: the name and stack checks, the data region and the run
+        // layout come from it, then the text is verified and (main
+        // interpreter) pre-decoded in place — femto-vm's translation into
+        // faster internal forms, same results, faults, pcs and fuel, see
+        // `crate::vm` — which changes nothing read here. On a failed check
+        // nothing is verified; on a verification error the image is
+        // unchanged.
+        let prepared = crate::vm::prepare(image_part, |image| {
             if name.is_some_and(|n| n != image.name()) {
                 return Err((ErrorCode::INVAL, load_error::NAME_MISMATCH, 0));
             }
             if image.stack_size() as usize > STACK {
                 return Err((ErrorCode::SIZE, load_error::MEMORY, image.stack_size()));
             }
-        }
-        // Verify, then (main interpreter) pre-decode the text in place
-        // (femto-vm's translation into faster internal forms: same results,
-        // faults, pcs and fuel; see `crate::vm`). On a verification error
-        // nothing is changed.
-        crate::vm::prepare(image_part)
-            .map_err(|e| (ErrorCode::INVAL, load_error::VERIFY, abi::load_location(&e)))?;
-        // Translation changes only opcode bytes of the text: the image
-        // parses as before.
-        let image = parse_image(image_part)?;
-        // Data region: 8-byte aligned after the image.
-        let pad = (8 - len % 8) % 8;
-        let data_len = image.data_region_len();
-        let data = data_part
-            .get_mut(pad..)
-            .and_then(|d| d.get_mut(..data_len))
-            .ok_or((ErrorCode::SIZE, load_error::MEMORY, data_len as u32))?;
-        image
-            .init_data(data)
-            .map_err(|_| (ErrorCode::SIZE, load_error::MEMORY, data_len as u32))?;
-        let entry = image
-            .function(b"main")
-            .or_else(|| image.function_at(0).map(|f| f.pc))
-            .unwrap_or(0);
-        // All fit u16: len and data_len are at most SLOT (<= u16::MAX), an
-        // entry indexes the text, which is shorter.
-        let too_large = (ErrorCode::SIZE, load_error::TOO_LARGE, len as u32);
-        let image_len = u16::try_from(len).map_err(|_| too_large)?;
-        let data_len = u16::try_from(data_len).map_err(|_| too_large)?;
-        let entry = u16::try_from(entry).map_err(|_| too_large)?;
-        let layout = RunLayout::of(&image, entry).ok_or(too_large)?;
-        debug_assert_eq!(crate::state::data_offset(len), len + pad);
+            // Data region: 8-byte aligned after the image.
+            let pad = (8 - len % 8) % 8;
+            let data_len = image.data_region_len();
+            let memory = (ErrorCode::SIZE, load_error::MEMORY, data_len as u32);
+            let data = data_part.get_mut(pad..).and_then(|d| d.get_mut(..data_len)).ok_or(memory)?;
+            image.init_data(data).map_err(|_| memory)?;
+            let entry = image
+                .function(b"main")
+                .or_else(|| image.function_at(0).map(|f| f.pc))
+                .unwrap_or(0);
+            // All fit u16: len and data_len are at most SLOT (<= u16::MAX),
+            // an entry indexes the text, which is shorter.
+            let image_len = u16::try_from(len).map_err(|_| too_large)?;
+            let data_len = u16::try_from(data_len).map_err(|_| too_large)?;
+            let entry = u16::try_from(entry).map_err(|_| too_large)?;
+            let layout = RunLayout::of(image, entry).ok_or(too_large)?;
+            debug_assert_eq!(crate::state::data_offset(len), len + pad);
+            Ok((image_len, data_len, layout))
+        });
+        let (image_len, data_len, layout) = prepared.map_err(load_failure)??;
         slot.image_len = image_len;
         slot.data_len = data_len;
         slot.layout = layout;

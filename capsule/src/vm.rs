@@ -13,18 +13,29 @@
 //! Everything else (the image format, the verifier, the syscalls, the hooks,
 //! the helpers) is the same in both builds.
 
-use femto_vm::{Error, Helpers, Memory, Program};
+use femto_vm::{Error, Helpers, Image, Memory, Program};
 
-/// Verifies the image in `bytes` and prepares its text for [`run_metered`]
-/// (in place). On an error nothing is changed.
-pub(crate) fn prepare(bytes: &mut [u8]) -> Result<(), Error> {
+/// Parses the image in `bytes`, runs the capsule's `check` on it and, only
+/// if that passes, verifies the text and prepares it for [`run_metered`]
+/// (in place): one parse serves both. Returns the parse or verification
+/// error, else `check`'s result. On any error the image bytes are
+/// unchanged (what `check` reads, preparing does not change).
+pub(crate) fn prepare<T, E>(
+    bytes: &mut [u8],
+    check: impl FnOnce(&Image<'_>) -> Result<T, E>,
+) -> Result<Result<T, E>, Error> {
     #[cfg(not(feature = "compact-vm"))]
     {
-        femto_vm::translate_image(bytes)
+        femto_vm::translate_image_with(bytes, check)
     }
     #[cfg(feature = "compact-vm")]
     {
-        femto_vm::Image::parse(bytes)?.verify().map(|_| ())
+        let image = Image::parse(bytes)?;
+        let checked = check(&image);
+        if checked.is_ok() {
+            image.verify()?;
+        }
+        Ok(checked)
     }
 }
 
@@ -88,7 +99,12 @@ mod tests {
         let mut original = vec![0u8; spec.encoded_len().unwrap()];
         spec.encode(&mut original).unwrap();
         let mut prepared = original.clone();
-        super::prepare(&mut prepared).unwrap();
+        let name = super::prepare(&mut prepared, |image| Ok::<_, ()>(image.name().to_vec()));
+        assert_eq!(name, Ok(Ok(b"which-vm".to_vec())));
+        // A failed check leaves the image as it was, in both builds.
+        let mut refused = original.clone();
+        assert_eq!(super::prepare(&mut refused, |_| Err::<(), _>(7)), Ok(Err(7)));
+        assert_eq!(refused, original);
 
         let changed: Vec<usize> = (0..original.len()).filter(|&i| original[i] != prepared[i]).collect();
         if cfg!(feature = "compact-vm") {

@@ -99,5 +99,5 @@ pub use helpers::{FnHelpers, HelperFn, HelperTable, Helpers, NoHelpers};
 pub use image::{Function, Image, ImageSpec};
 pub use interpreter::{run, run_metered, run_traced, InsnCounter, NoTrace, Tracer, MAX_CALL_FRAMES};
 pub use memory::{vaddr, Memory, Region};
-pub use translate::{translate_image, verify_translated};
+pub use translate::{translate_image, translate_image_with, verify_translated};
 pub use verifier::{verify, AllowList, Program, VerifierConfig};

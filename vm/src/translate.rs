@@ -154,19 +154,38 @@ pub fn verify_translated<'a>(text: &'a mut [u8], config: &VerifierConfig<'a>) ->
 /// Verifies the image in `bytes` (as [`Image::verify`]) and translates its
 /// text in place. On error nothing is changed.
 pub fn translate_image(bytes: &mut [u8]) -> Result<(), Error> {
-    let range = {
+    translate_image_with(bytes, |_| Ok::<(), core::convert::Infallible>(()))?.unwrap_or_else(|never| match never {});
+    Ok(())
+}
+
+/// Like [`translate_image`], with one parse for the caller too: parses the
+/// image in `bytes`, runs `check` on it (a host's own checks, and whatever
+/// it needs from the image: translation changes nothing but opcode bytes of
+/// the text, so what `check` reads stays true), and only if `check` returns
+/// `Ok` verifies the text and translates it in place. Returns the parse or
+/// verification error, else `check`'s result. On any error the image bytes
+/// are unchanged.
+pub fn translate_image_with<T, E>(
+    bytes: &mut [u8],
+    check: impl FnOnce(&Image<'_>) -> Result<T, E>,
+) -> Result<Result<T, E>, Error> {
+    let (range, checked) = {
         let image = Image::parse(bytes)?;
+        let checked = check(&image);
+        if checked.is_err() {
+            return Ok(checked);
+        }
         image.verify()?;
         let text = image.text();
         // The text is a sub-slice of `bytes`: its offset is the difference
         // of the two start addresses.
         let start = (text.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
-        start..start.wrapping_add(text.len())
+        (start..start.wrapping_add(text.len()), checked)
     };
     if let Some(text) = bytes.get_mut(range) {
         translate_verified(text);
     }
-    Ok(())
+    Ok(checked)
 }
 
 /// Translates a text that the verifier accepted. Translating twice, or
