@@ -1069,6 +1069,20 @@ fn fits_i32(x: u64) -> bool {
     x as i64 == x as i32 as i64
 }
 
+/// Signed 64-bit division (`rem` false) or remainder of operands that do
+/// not both fit in 32 bits, `s` not 0: the unsigned division of the
+/// magnitudes, negated as truncating division has it (see [`div64`]). Out
+/// of line: rare, and one copy for every arm that divides.
+#[inline(never)]
+fn signed_wide(d: u64, s: u64, rem: bool) -> u64 {
+    let (n, m) = (magnitude(d), magnitude(s));
+    if rem {
+        with_sign(n % m, d as i64 >= 0)
+    } else {
+        with_sign(n / m, (d ^ s) as i64 >= 0)
+    }
+}
+
 /// `|x|` of `x` read as an i64 (2^63 for `i64::MIN`).
 #[inline(always)]
 fn magnitude(x: u64) -> u64 {
@@ -1086,11 +1100,8 @@ fn with_sign(q: u64, positive: bool) -> u64 {
 }
 
 /// 64-bit division, `off` = 1 for signed. Division by zero gives 0; signed
-/// overflow (MIN / -1) gives MIN (RFC 9669). The signed forms divide the
-/// magnitudes with the unsigned division (on a 32-bit MCU one 64-bit
-/// division routine instead of two: 118 bytes less Cortex-M4 code) and
-/// negate: truncating division, so the quotient is negative when the signs
-/// differ and the remainder has the dividend's sign.
+/// overflow (MIN / -1) gives MIN (RFC 9669). Signed operands that do not
+/// both fit in 32 bits go to [`signed_wide`].
 #[inline(always)]
 pub(crate) fn div64(d: u64, s: u64, off: i16) -> u64 {
     if s == 0 {
@@ -1101,7 +1112,7 @@ pub(crate) fn div64(d: u64, s: u64, off: i16) -> u64 {
         // 2^31, and leaves it to the 64-bit path).
         match (fits_i32(d) && fits_i32(s)).then(|| (d as i32).checked_div(s as i32)).flatten() {
             Some(q) => q as i64 as u64,
-            None => with_sign(magnitude(d) / magnitude(s), (d ^ s) as i64 >= 0),
+            None => signed_wide(d, s, false),
         }
     } else if (d | s) >> 32 == 0 {
         ((d as u32) / (s as u32)) as u64
@@ -1117,7 +1128,7 @@ pub(crate) fn mod64(d: u64, s: u64, off: i16) -> u64 {
     if s == 0 {
         d
     } else if off != 0 {
-        with_sign(magnitude(d) % magnitude(s), d as i64 >= 0)
+        signed_wide(d, s, true)
     } else if (d | s) >> 32 == 0 {
         ((d as u32) % (s as u32)) as u64
     } else {
