@@ -27,52 +27,45 @@ sizes() {
         END { print text + 0, data + 0, bss + 0 }'
 }
 
-read -r ft fd fb < <(sizes "$femto")
-read -r nt nd nb < <(sizes "$nofemto")
-read -r st sd sb < <(sizes "$stock")
-
 row() { printf '%-44s %9s %7s %8s %9s %9s\n' "$@"; }
 line() { printf '%s\n' "----------------------------------------------------------------------------------------------"; }
 delta() { local d=$(( $1 - $2 )); if (( d >= 0 )); then echo "+$d"; else echo "$d"; fi; }
+# size_row LABEL ELF: the kernel's text, data, bss, flash and RAM (nothing
+# if ELF is empty: an optional kernel that was not given).
+size_row() {
+    [[ -n "$2" ]] || return 0
+    local t d b
+    read -r t d b < <(sizes "$2")
+    row "$1" "$t" "$d" "$b" $((t + d)) $((d + b))
+}
+# delta_row LABEL A B: A's figures minus B's (nothing if either is empty).
+delta_row() {
+    [[ -n "$2" && -n "$3" ]] || return 0
+    local at ad ab bt bd bb
+    read -r at ad ab < <(sizes "$2")
+    read -r bt bd bb < <(sizes "$3")
+    row "$1" "$(delta "$at" "$bt")" "$(delta "$ad" "$bd")" "$(delta "$ab" "$bb")" \
+        "$(delta $((at + ad)) $((bt + bd)))" "$(delta $((ad + ab)) $((bd + bb)))"
+}
 
 echo "nRF52840-DK kernel sizes (bytes; flash = text + data, RAM = data + bss)"
 line
 row "kernel" text data bss flash RAM
 line
-row "femto-containers kernel (this board)" "$ft" "$fd" "$fb" $((ft + fd)) $((fd + fb))
-row "  same board without the capsule" "$nt" "$nd" "$nb" $((nt + nd)) $((nd + nb))
-if [[ -n "$unsigned" ]]; then
-    read -r ut ud ub < <(sizes "$unsigned")
-    row "  same, capsule without signed updates" "$ut" "$ud" "$ub" $((ut + ud)) $((ud + ub))
-fi
-if [[ -n "$compact" ]]; then
-    read -r ct cd cb < <(sizes "$compact")
-    row "  same, compact interpreter (compact-vm)" "$ct" "$cd" "$cb" $((ct + cd)) $((cd + cb))
-fi
-if [[ -n "$norbf" ]]; then
-    read -r rt rd rb < <(sizes "$norbf")
-    row "  same, without rBPF support (no rbf)" "$rt" "$rd" "$rb" $((rt + rd)) $((rd + rb))
-fi
-if [[ -n "$compactnorbf" ]]; then
-    read -r xt xd xb < <(sizes "$compactnorbf")
-    row "  same, compact-vm and no rbf" "$xt" "$xd" "$xb" $((xt + xd)) $((xd + xb))
-fi
-row "Tock 2.2 stock nrf52840dk kernel" "$st" "$sd" "$sb" $((st + sd)) $((sd + sb))
+size_row "femto-containers kernel (this board)" "$femto"
+size_row "  same board without the capsule" "$nofemto"
+size_row "  same, capsule without signed updates" "$unsigned"
+size_row "  same, compact interpreter (compact-vm)" "$compact"
+size_row "  same, without rBPF support (no rbf)" "$norbf"
+size_row "  same, compact-vm and no rbf" "$compactnorbf"
+size_row "Tock 2.2 stock nrf52840dk kernel" "$stock"
 line
-row "capsule + VM + hooks (femto - without)" "$(delta "$ft" "$nt")" "$(delta "$fd" "$nd")" "$(delta "$fb" "$nb")" "$(delta $((ft + fd)) $((nt + nd)))" "$(delta $((fd + fb)) $((nd + nb)))"
-if [[ -n "$unsigned" ]]; then
-    row "signed updates (femto - unsigned)" "$(delta "$ft" "$ut")" "$(delta "$fd" "$ud")" "$(delta "$fb" "$ub")" "$(delta $((ft + fd)) $((ut + ud)))" "$(delta $((fd + fb)) $((ud + ub)))"
-fi
-if [[ -n "$compact" ]]; then
-    row "compact interpreter (compact - femto)" "$(delta "$ct" "$ft")" "$(delta "$cd" "$fd")" "$(delta "$cb" "$fb")" "$(delta $((ct + cd)) $((ft + fd)))" "$(delta $((cd + cb)) $((fd + fb)))"
-fi
-if [[ -n "$norbf" ]]; then
-    row "rBPF support (femto - no rbf)" "$(delta "$ft" "$rt")" "$(delta "$fd" "$rd")" "$(delta "$fb" "$rb")" "$(delta $((ft + fd)) $((rt + rd)))" "$(delta $((fd + fb)) $((rd + rb)))"
-fi
-if [[ -n "$compactnorbf" ]]; then
-    row "compact-vm and no rbf (that - femto)" "$(delta "$xt" "$ft")" "$(delta "$xd" "$fd")" "$(delta "$xb" "$fb")" "$(delta $((xt + xd)) $((ft + fd)))" "$(delta $((xd + xb)) $((fd + fb)))"
-fi
-row "this kernel vs stock (femto - stock)" "$(delta "$ft" "$st")" "$(delta "$fd" "$sd")" "$(delta "$fb" "$sb")" "$(delta $((ft + fd)) $((st + sd)))" "$(delta $((fd + fb)) $((sd + sb)))"
+delta_row "capsule + VM + hooks (femto - without)" "$femto" "$nofemto"
+delta_row "signed updates (femto - unsigned)" "$femto" "$unsigned"
+delta_row "compact interpreter (compact - femto)" "$compact" "$femto"
+delta_row "rBPF support (femto - no rbf)" "$femto" "$norbf"
+delta_row "compact-vm and no rbf (that - femto)" "$compactnorbf" "$femto"
+delta_row "this kernel vs stock (femto - stock)" "$femto" "$stock"
 line
 echo "All but the stock kernel are built with the same 802.15.4/6LoWPAN/UDP stack as the"
 echo "stock one (board feature udp). The capsule's own cost is the 'femto - without' row;"
