@@ -1069,17 +1069,19 @@ fn fits_i32(x: u64) -> bool {
     x as i64 == x as i32 as i64
 }
 
-/// Signed 64-bit division (`rem` false) or remainder of operands that do
-/// not both fit in 32 bits, `s` not 0: the unsigned division of the
-/// magnitudes, negated as truncating division has it (see [`div64`]). Out
-/// of line: rare, and one copy for every arm that divides.
+/// Signed 64-bit division (`rem` false) or remainder, for operands that do
+/// not both fit in 32 bits: the unsigned division of the magnitudes,
+/// negated as truncating division has it (see [`div64`]). Out of line:
+/// rare, and one copy for every arm that divides. The callers have handled
+/// `s == 0`; the checked forms keep a panic path out of the code all the
+/// same (out of line, the optimiser cannot see that).
 #[inline(never)]
 fn signed_wide(d: u64, s: u64, rem: bool) -> u64 {
     let (n, m) = (magnitude(d), magnitude(s));
     if rem {
-        with_sign(n % m, d as i64 >= 0)
+        with_sign(n.checked_rem(m).unwrap_or(n), d as i64 >= 0)
     } else {
-        with_sign(n / m, (d ^ s) as i64 >= 0)
+        with_sign(n.checked_div(m).unwrap_or(0), (d ^ s) as i64 >= 0)
     }
 }
 

@@ -154,7 +154,7 @@ pub fn verify_translated<'a>(text: &'a mut [u8], config: &VerifierConfig<'a>) ->
 /// Verifies the image in `bytes` (as [`Image::verify`]) and translates its
 /// text in place. On error nothing is changed.
 pub fn translate_image(bytes: &mut [u8]) -> Result<(), Error> {
-    translate_image_with(bytes, |_| Ok::<(), core::convert::Infallible>(()))?.unwrap_or_else(|never| match never {});
+    let Ok(()) = translate_image_with(bytes, |_| Ok::<(), core::convert::Infallible>(()))?;
     Ok(())
 }
 

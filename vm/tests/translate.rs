@@ -269,3 +269,56 @@ fn translation_leaves_a_rejected_text_unchanged() {
     ));
     assert_eq!(text, before);
 }
+
+/// `translate_image_with` runs the host's check on the one parse: a failed
+/// check leaves the image as it was and skips the verifier; a passed one
+/// gives the check's value and the same bytes as `translate_image`; parse
+/// and verifier errors come through as such.
+#[test]
+fn translate_image_with_checks_once_and_translates_only_after_a_passed_check() {
+    use femto_vm::image::{Function, ImageSpec};
+    let encode = |text: &[u8]| {
+        let functions = [Function { name: b"main", pc: 0 }];
+        let spec = ImageSpec {
+            name: b"t",
+            app_version: 1,
+            flags: 0,
+            stack_size: 512,
+            text,
+            rodata: &[],
+            data: &[],
+            bss_len: 0,
+            functions: &functions,
+            helpers: &[],
+            signature_len: 0,
+        };
+        let mut out = vec![0u8; spec.encoded_len().unwrap()];
+        spec.encode(&mut out).unwrap();
+        out
+    };
+    // A translatable program (a stack store and load).
+    let good = encode(&bytes(&[i(0x7b, 10, 1, -8, 0), i(0x79, 0, 10, -8, 0), exit()]));
+    let mut plain = good.clone();
+    femto_vm::translate_image(&mut plain).unwrap();
+    assert_ne!(plain, good);
+
+    let mut refused = good.clone();
+    assert_eq!(femto_vm::translate_image_with(&mut refused, |_| Err::<(), _>("no")), Ok(Err("no")));
+    assert_eq!(refused, good);
+
+    let mut passed = good.clone();
+    let r = femto_vm::translate_image_with(&mut passed, |img| Ok::<_, ()>(img.name().to_vec()));
+    assert_eq!(r, Ok(Ok(b"t".to_vec())));
+    assert_eq!(passed, plain);
+
+    // A verifier error after a passed check: nothing changed.
+    let bad = encode(&bytes(&[i(0x07, 10, 0, 0, 1), exit()]));
+    let mut b = bad.clone();
+    let r = femto_vm::translate_image_with(&mut b, |_| Ok::<(), ()>(()));
+    assert_eq!(r, Err(Error::WriteToR10 { pc: 0 }));
+    assert_eq!(b, bad);
+    // A parse error: the check does not run.
+    let mut short = good[..20].to_vec();
+    let r = femto_vm::translate_image_with(&mut short, |_| -> Result<(), ()> { panic!("check ran") });
+    assert!(matches!(r, Err(Error::ImageTooShort { .. })));
+}
