@@ -83,19 +83,7 @@ mod tests {
         .flat_map(|i| i.encode())
         .collect();
         let functions = [Function { name: b"main", pc: 0 }];
-        let spec = ImageSpec {
-            name: b"which-vm",
-            app_version: 1,
-            flags: 0,
-            stack_size: 512,
-            text: &text,
-            rodata: &[],
-            data: &[],
-            bss_len: 0,
-            functions: &functions,
-            helpers: &[],
-            signature_len: 0,
-        };
+        let spec = ImageSpec { name: b"which-vm", functions: &functions, ..ImageSpec::of_text(&text) };
         let mut original = vec![0u8; spec.encoded_len().unwrap()];
         spec.encode(&mut original).unwrap();
         let mut prepared = original.clone();

@@ -343,19 +343,7 @@ mod tests {
         // mov r0, 7; exit
         let text = [0xb7, 0, 0, 0, 7, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
         let functions = [Function { name: b"main", pc: 0 }];
-        let spec = ImageSpec {
-            name,
-            app_version: 1,
-            flags: 0,
-            stack_size: 512,
-            text: &text,
-            rodata: &[],
-            data: &[],
-            bss_len: 0,
-            functions: &functions,
-            helpers: &[],
-            signature_len: 0,
-        };
+        let spec = ImageSpec { name, functions: &functions, ..ImageSpec::of_text(&text) };
         let mut out = vec![0u8; spec.encoded_len().unwrap()];
         spec.encode(&mut out).unwrap();
         out

@@ -336,7 +336,27 @@ pub struct ImageSpec<'a> {
     pub signature_len: u16,
 }
 
-impl ImageSpec<'_> {
+impl<'a> ImageSpec<'a> {
+    /// An image of `text` and nothing else: no name, version 1, no flags, a
+    /// 512-byte stack, no data, no exported function, an empty helper
+    /// allow-list, no signature. Set what differs with struct update syntax:
+    /// `ImageSpec { name: b"app", functions: &fns, ..ImageSpec::of_text(&text) }`.
+    pub const fn of_text(text: &'a [u8]) -> Self {
+        ImageSpec {
+            name: &[],
+            app_version: 1,
+            flags: 0,
+            stack_size: 512,
+            text,
+            rodata: &[],
+            data: &[],
+            bss_len: 0,
+            functions: &[],
+            helpers: &[],
+            signature_len: 0,
+        }
+    }
+
     /// The encoded size in bytes.
     pub fn encoded_len(&self) -> Result<usize, Error> {
         let too_big = Error::SectionOutOfBounds { section: Section::Header, offset: 0, len: usize::MAX };

@@ -279,19 +279,7 @@ fn translate_image_with_checks_once_and_translates_only_after_a_passed_check() {
     use femto_vm::image::{Function, ImageSpec};
     let encode = |text: &[u8]| {
         let functions = [Function { name: b"main", pc: 0 }];
-        let spec = ImageSpec {
-            name: b"t",
-            app_version: 1,
-            flags: 0,
-            stack_size: 512,
-            text,
-            rodata: &[],
-            data: &[],
-            bss_len: 0,
-            functions: &functions,
-            helpers: &[],
-            signature_len: 0,
-        };
+        let spec = ImageSpec { name: b"t", functions: &functions, ..ImageSpec::of_text(text) };
         let mut out = vec![0u8; spec.encoded_len().unwrap()];
         spec.encode(&mut out).unwrap();
         out
