@@ -13,7 +13,7 @@
 //! Everything else (the image format, the verifier, the syscalls, the hooks,
 //! the helpers) is the same in both builds.
 
-use femto_vm::{Error, Helpers, Image, Memory, Program};
+use femto_vm::{Error, Image};
 
 /// Parses the image in `bytes`, runs the capsule's `check` on it and, only
 /// if that passes, verifies the text and prepares it for [`run_metered`]
@@ -30,33 +30,17 @@ pub(crate) fn prepare<T, E>(
     }
     #[cfg(feature = "compact-vm")]
     {
-        let image = Image::parse(bytes)?;
-        let checked = check(&image);
-        if checked.is_ok() {
-            image.verify()?;
-        }
-        Ok(checked)
+        femto_vm::verify_image_with(bytes, check)
     }
 }
 
-/// Runs a program that [`prepare`] accepted, from `entry`, metering `fuel`
-/// (see `femto_vm::run_metered`).
-pub(crate) fn run_metered<H: Helpers + ?Sized>(
-    program: &Program<'_>,
-    entry: usize,
-    memory: &mut Memory<'_>,
-    helpers: &mut H,
-    fuel: &mut u64,
-) -> Result<u64, Error> {
-    #[cfg(not(feature = "compact-vm"))]
-    {
-        femto_vm::run_metered(program, entry, memory, helpers, fuel)
-    }
-    #[cfg(feature = "compact-vm")]
-    {
-        femto_vm::compact::run_metered(program, entry, memory, helpers, fuel)
-    }
-}
+/// Runs a program that [`prepare`] accepted, from `entry`, metering `fuel`:
+/// `femto_vm::run_metered`, or `femto_vm::compact::run_metered` with
+/// `compact-vm` (the same signature).
+#[cfg(not(feature = "compact-vm"))]
+pub(crate) use femto_vm::run_metered;
+#[cfg(feature = "compact-vm")]
+pub(crate) use femto_vm::compact::run_metered;
 
 #[cfg(test)]
 mod tests {

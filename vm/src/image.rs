@@ -308,6 +308,23 @@ impl<'a> Image<'a> {
     }
 }
 
+/// Parses the image in `bytes`, runs `check` on it (a host's own checks,
+/// and whatever it needs from the image) and, only if `check` returns `Ok`,
+/// verifies the text ([`Image::verify`]): one parse for all three. Returns
+/// the parse or verification error, else `check`'s result.
+/// [`crate::translate_image_with`] does the same and then translates.
+pub fn verify_image_with<T, E>(
+    bytes: &[u8],
+    check: impl FnOnce(&Image<'_>) -> Result<T, E>,
+) -> Result<Result<T, E>, Error> {
+    let image = Image::parse(bytes)?;
+    let checked = check(&image);
+    if checked.is_ok() {
+        image.verify()?;
+    }
+    Ok(checked)
+}
+
 /// Everything needed to encode a native image.
 #[derive(Debug, Clone, Copy)]
 pub struct ImageSpec<'a> {

@@ -96,7 +96,7 @@ pub mod verifier;
 
 pub use error::{Access, Error, Section};
 pub use helpers::{FnHelpers, HelperFn, HelperTable, Helpers, NoHelpers};
-pub use image::{Function, Image, ImageSpec};
+pub use image::{verify_image_with, Function, Image, ImageSpec};
 pub use interpreter::{run, run_metered, run_traced, InsnCounter, NoTrace, Tracer, MAX_CALL_FRAMES};
 pub use memory::{vaddr, Memory, Region};
 pub use translate::{translate_image, translate_image_with, verify_translated};

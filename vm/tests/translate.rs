@@ -270,8 +270,8 @@ fn translation_leaves_a_rejected_text_unchanged() {
     assert_eq!(text, before);
 }
 
-/// `translate_image_with` runs the host's check on the one parse: a failed
-/// check leaves the image as it was and skips the verifier; a passed one
+/// `translate_image_with` and `verify_image_with` run the host's check on
+/// the one parse: a failed check leaves the image as it was and skips the verifier; a passed one
 /// gives the check's value and the same bytes as `translate_image`; parse
 /// and verifier errors come through as such.
 #[test]
@@ -308,5 +308,13 @@ fn translate_image_with_checks_once_and_translates_only_after_a_passed_check() {
     // A parse error: the check does not run.
     let mut short = good[..20].to_vec();
     let r = femto_vm::translate_image_with(&mut short, |_| -> Result<(), ()> { panic!("check ran") });
+    assert!(matches!(r, Err(Error::ImageTooShort { .. })));
+
+    // `verify_image_with` (the compact interpreter's load path) is the same
+    // without the translation.
+    assert_eq!(femto_vm::verify_image_with(&good, |img| Ok::<_, ()>(img.name().len())), Ok(Ok(1)));
+    assert_eq!(femto_vm::verify_image_with(&good, |_| Err::<(), _>("no")), Ok(Err("no")));
+    assert_eq!(femto_vm::verify_image_with(&bad, |_| Ok::<(), ()>(())), Err(Error::WriteToR10 { pc: 0 }));
+    let r = femto_vm::verify_image_with(&good[..20], |_| -> Result<(), ()> { panic!("check ran") });
     assert!(matches!(r, Err(Error::ImageTooShort { .. })));
 }
