@@ -271,9 +271,9 @@ fn translation_leaves_a_rejected_text_unchanged() {
 }
 
 /// `translate_image_with` and `verify_image_with` run the host's check on
-/// the one parse: a failed check leaves the image as it was and skips the verifier; a passed one
-/// gives the check's value and the same bytes as `translate_image`; parse
-/// and verifier errors come through as such.
+/// the one parse: a failed check leaves the image as it was and skips the
+/// verifier; a passed one gives the check's value and the same bytes as
+/// `translate_image`; parse and verifier errors come through as such.
 #[test]
 fn translate_image_with_checks_once_and_translates_only_after_a_passed_check() {
     use femto_vm::image::{Function, ImageSpec};
