@@ -67,6 +67,15 @@ pub struct VerifierConfig<'a> {
     pub reject_out_of_range_shifts: bool,
 }
 
+impl VerifierConfig<'_> {
+    /// Whether LDDWD / LDDWR are instructions: asked for, and the crate
+    /// built with its `rbf` feature.
+    #[inline(always)]
+    fn accepts_rbf_pseudo_opcodes(&self) -> bool {
+        self.rbf_pseudo_opcodes && cfg!(feature = "rbf")
+    }
+}
+
 impl Default for VerifierConfig<'_> {
     fn default() -> Self {
         VerifierConfig {
@@ -111,7 +120,7 @@ impl<'a> Program<'a> {
             text,
             helpers: config.helpers,
             stack_frame_size: config.stack_frame_size,
-            rbf_pseudo_opcodes: config.rbf_pseudo_opcodes && cfg!(feature = "rbf"),
+            rbf_pseudo_opcodes: config.accepts_rbf_pseudo_opcodes(),
         }
     }
 
@@ -280,7 +289,7 @@ fn check_insn(text: &[u8], n: usize, pc: usize, config: &VerifierConfig<'_>) -> 
         return Err(Error::InvalidRegister { pc: pc32, reg: src });
     }
     let known = is_known_opcode(opcode)
-        || (config.rbf_pseudo_opcodes && cfg!(feature = "rbf") && (opcode == OP_LDDWD || opcode == OP_LDDWR))
+        || (config.accepts_rbf_pseudo_opcodes() && (opcode == OP_LDDWD || opcode == OP_LDDWR))
         || (config.allow_callx && opcode == OP_CALLX);
     if !known {
         return Err(Error::UnknownOpcode { pc: pc32, opcode });
