@@ -27,21 +27,22 @@ cd "$ROOT"
 
 # Built from tools/bench/cm4, whose .cargo/config.toml has the kernel's
 # code-generation flags (static relocation, ICF, build-std core for size).
-(cd "$HERE/cm4" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
-    --bin size-base --bin size-vm --bin size-vm-compact) >&2
+# build TARGET_DIR [CARGO_ARGS...]: the probes, into TARGET_DIR.
+build() {
+    local dir=$1
+    shift
+    (cd "$HERE/cm4" && CARGO_TARGET_DIR="$dir" cargo build -q -p femto-bench-cm4 --release "$@") >&2
+}
+OPT_S=(--config 'profile.release.package.femto-vm.opt-level="s"')
+COMPACT=(--bin size-base --bin size-vm-compact)
+build "$TARGET_DIR" --bin size-vm "${COMPACT[@]}"
+build "$OUT/size-opt-s" "${OPT_S[@]}" "${COMPACT[@]}"
+build "$OUT/size-no-rbf" --no-default-features "${COMPACT[@]}"
+build "$OUT/size-no-rbf-opt-s" --no-default-features "${OPT_S[@]}" "${COMPACT[@]}"
 BIN="$TARGET_DIR/thumbv7em-none-eabi/release"
-S_TARGET_DIR="$OUT/size-opt-s"
-(cd "$HERE/cm4" && CARGO_TARGET_DIR="$S_TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
-    --config 'profile.release.package.femto-vm.opt-level="s"' --bin size-base --bin size-vm-compact) >&2
-S_BIN="$S_TARGET_DIR/thumbv7em-none-eabi/release"
-N_TARGET_DIR="$OUT/size-no-rbf"
-(cd "$HERE/cm4" && CARGO_TARGET_DIR="$N_TARGET_DIR" cargo build -q -p femto-bench-cm4 --release \
-    --no-default-features --bin size-base --bin size-vm-compact) >&2
-N_BIN="$N_TARGET_DIR/thumbv7em-none-eabi/release"
-NS_TARGET_DIR="$OUT/size-no-rbf-opt-s"
-(cd "$HERE/cm4" && CARGO_TARGET_DIR="$NS_TARGET_DIR" cargo build -q -p femto-bench-cm4 --release --no-default-features \
-    --config 'profile.release.package.femto-vm.opt-level="s"' --bin size-base --bin size-vm-compact) >&2
-NS_BIN="$NS_TARGET_DIR/thumbv7em-none-eabi/release"
+S_BIN="$OUT/size-opt-s/thumbv7em-none-eabi/release"
+N_BIN="$OUT/size-no-rbf/thumbv7em-none-eabi/release"
+NS_BIN="$OUT/size-no-rbf-opt-s/thumbv7em-none-eabi/release"
 
 SIZE=llvm-size
 command -v "$SIZE" >/dev/null || SIZE="$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-size"
@@ -52,13 +53,13 @@ read -r base_text base_data base_bss _ < <("$SIZE" -B "$BIN/size-base" | tail -1
 read -r vm_text vm_data vm_bss _ < <("$SIZE" -B "$BIN/size-vm" | tail -1)
 text=$((vm_text - base_text)); data=$((vm_data - base_data)); bss=$((vm_bss - base_bss))
 read -r compact_text compact_data compact_bss _ < <("$SIZE" -B "$BIN/size-vm-compact" | tail -1)
-read -r s_base_text _ < <("$SIZE" -B "$S_BIN/size-base" | tail -1)
-read -r s_compact_text _ < <("$SIZE" -B "$S_BIN/size-vm-compact" | tail -1)
 ctext=$((compact_text - base_text)); cdata=$((compact_data - base_data)); cbss=$((compact_bss - base_bss))
-s_ctext=$((s_compact_text - s_base_text))
+# compact_text BIN_DIR: text of that build's compact probe minus its size-base.
 probe_text() { "$SIZE" -B "$1" | tail -1 | awk '{ print $1 }'; }
-n_ctext=$(( $(probe_text "$N_BIN/size-vm-compact") - $(probe_text "$N_BIN/size-base") ))
-ns_ctext=$(( $(probe_text "$NS_BIN/size-vm-compact") - $(probe_text "$NS_BIN/size-base") ))
+compact_text() { echo $(( $(probe_text "$1/size-vm-compact") - $(probe_text "$1/size-base") )); }
+s_ctext=$(compact_text "$S_BIN")
+n_ctext=$(compact_text "$N_BIN")
+ns_ctext=$(compact_text "$NS_BIN")
 
 # Each probe checks its own result (Fletcher32 through the VM) and reports
 # its sizes; run_probe FIRMWARE OUTPUT.
