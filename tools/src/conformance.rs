@@ -455,23 +455,22 @@ fn vm_run(program: &[u8], mem: &mut [u8], fuel: u64) -> Result<u64, RunError> {
     let mut compact_mem = mem.to_vec();
     let compact = vm_run_once(program, &mut compact_mem, fuel, Way::Compact);
     let translated = vm_run_once(program, mem, fuel, Way::Translated);
-    let same = |a: &Result<u64, RunError>, b: &Result<u64, RunError>| match (a, b) {
-        (Ok(a), Ok(b)) => a == b,
-        (Err(RunError::Rejected(a)), Err(RunError::Rejected(b))) => a == b,
-        (Err(RunError::Fault(a)), Err(RunError::Fault(b))) => a == b,
-        _ => false,
-    };
-    if !same(&plain, &translated) || plain_mem[..] != mem[..] {
-        return Err(RunError::Fault(format!(
-            "the translated program behaves differently: {translated:?} (memory {}), as written: {plain:?}",
-            if plain_mem[..] == mem[..] { "same" } else { "differs" }
-        )));
-    }
-    if !same(&plain, &compact) || plain_mem != compact_mem {
-        return Err(RunError::Fault(format!(
-            "the compact interpreter behaves differently: {compact:?} (memory {}), main interpreter: {plain:?}",
-            if plain_mem == compact_mem { "same" } else { "differs" }
-        )));
+    // Each other way against the plain run: same outcome, same memory.
+    for (what, other, other_mem) in
+        [("the translated program", &translated, &mem[..]), ("the compact interpreter", &compact, &compact_mem[..])]
+    {
+        let same_outcome = match (&plain, other) {
+            (Ok(a), Ok(b)) => a == b,
+            (Err(RunError::Rejected(a)), Err(RunError::Rejected(b))) => a == b,
+            (Err(RunError::Fault(a)), Err(RunError::Fault(b))) => a == b,
+            _ => false,
+        };
+        if !same_outcome || plain_mem[..] != other_mem[..] {
+            return Err(RunError::Fault(format!(
+                "{what} behaves differently: {other:?} (memory {}), as written: {plain:?}",
+                if plain_mem[..] == other_mem[..] { "same" } else { "differs" }
+            )));
+        }
     }
     translated
 }
