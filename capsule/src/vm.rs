@@ -2,13 +2,13 @@
 //! is built.
 //!
 //! - **Default**: femto-vm's main interpreter. At load the verified text is
-//!   pre-decoded in place (`femto_vm::translate_image`: internal forms with
-//!   shorter paths, same results, faults, pcs and fuel); runs use
-//!   `Program::run_metered`. About 22 KB of Cortex-M4 code for the VM.
+//!   pre-decoded in place (`femto_vm::translate_image_with`: internal forms
+//!   with shorter paths, same results, faults, pcs and fuel); runs use
+//!   `femto_vm::run_metered`. About 22 KB of Cortex-M4 code for the VM.
 //! - **`compact-vm` feature**: `femto_vm::compact`, the same machine decoded
 //!   by instruction class: about a third of the VM code, 3 to 4 times slower
 //!   (`doc/performance.md` has both sets of figures). The text is verified at
-//!   load and kept as written.
+//!   load (`femto_vm::verify_image_with`) and kept as written.
 //!
 //! Everything else (the image format, the verifier, the syscalls, the hooks,
 //! the helpers) is the same in both builds.
