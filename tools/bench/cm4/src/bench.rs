@@ -325,19 +325,7 @@ fn two_insn_image(
         name: b"main",
         pc: 0,
     }];
-    let spec = ImageSpec {
-        name,
-        app_version: 1,
-        flags: 0,
-        stack_size: 512,
-        text: &text,
-        rodata: &[],
-        data: &[],
-        bss_len: 0,
-        functions: &functions,
-        helpers,
-        signature_len: 0,
-    };
+    let spec = ImageSpec { name, functions: &functions, helpers, ..ImageSpec::of_text(&text) };
     spec.encode(buf)
 }
 
