@@ -52,7 +52,7 @@
 //! see the program as written.
 
 use crate::error::Error;
-use crate::image::{verify_image_with, Image};
+use crate::image::Image;
 use crate::isa::{self, INSN_SIZE};
 use crate::verifier::{self, Program, VerifierConfig};
 
@@ -158,28 +158,33 @@ pub fn translate_image(bytes: &mut [u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// [`verify_image_with`], then the text translated in place: one parse for
-/// the caller's `check` (a host's own checks, and whatever it needs from
-/// the image: translation changes nothing but opcode bytes of the text, so
-/// what `check` reads stays true), the verifier and the translation, which
-/// happens only if both passed. On any error the image bytes are unchanged.
+/// [`crate::verify_image_with`], then the text translated in place: one
+/// parse for the caller's `check` (a host's own checks, and whatever it
+/// needs from the image: translation changes nothing but opcode bytes of
+/// the text, so what `check` reads stays true), the verifier and the
+/// translation, which happens only if both passed. On any error the image
+/// bytes are unchanged. (Written out rather than calling
+/// `verify_image_with`: passing the text's range out through it cost the
+/// nRF52840-DK kernel, built at opt-level "z", 152 to 236 bytes.)
 pub fn translate_image_with<T, E>(
     bytes: &mut [u8],
     check: impl FnOnce(&Image<'_>) -> Result<T, E>,
 ) -> Result<Result<T, E>, Error> {
-    let mut range = 0..0;
-    let checked = verify_image_with(bytes, |image| {
-        // The text is a sub-slice of the image: its offset is the
-        // difference of the two start addresses.
-        let (text, all) = (image.text(), image.bytes());
-        let start = (text.as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
-        range = start..start.wrapping_add(text.len());
-        check(image)
-    })?;
-    if checked.is_ok() {
-        if let Some(text) = bytes.get_mut(range) {
-            translate_verified(text);
+    let (range, checked) = {
+        let image = Image::parse(bytes)?;
+        let checked = check(&image);
+        if checked.is_err() {
+            return Ok(checked);
         }
+        image.verify()?;
+        let text = image.text();
+        // The text is a sub-slice of `bytes`: its offset is the difference
+        // of the two start addresses.
+        let start = (text.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
+        (start..start.wrapping_add(text.len()), checked)
+    };
+    if let Some(text) = bytes.get_mut(range) {
+        translate_verified(text);
     }
     Ok(checked)
 }
