@@ -15,7 +15,9 @@
 //! On `loop`, a third interpreter runs in the same rounds: [`minimal`], an
 //! interpreter that knows only that program's five opcodes and checks
 //! nothing but the pc, i.e. what interpreting one instruction at a time
-//! costs with no VM around it (see there).
+//! costs with no VM around it (see there); and the same interpreter twice
+//! more on texts with superinstructions ([`minimal::fuse`]): the loop's
+//! closing `sub; jne` as one step, and its whole body as one step.
 //!
 //! Output: a table, then `figure: NAME = VALUE UNIT` lines.
 mod minimal;
@@ -125,8 +127,9 @@ struct Row {
     insns: u64,
     femto_ns_run: f64,
     rbpf_ns_run: f64,
-    /// The [`minimal`] interpreter, where measured.
-    minimal_ns_run: Option<f64>,
+    /// The [`minimal`] interpreter, where measured: as written, with the
+    /// closing pair fused, with the whole loop body fused.
+    minimal_ns_run: Option<[f64; 3]>,
 }
 
 /// Runs `case` once in each VM and checks both results; returns the
@@ -226,27 +229,37 @@ fn run_case(case: &Case) -> Result<Row, String> {
         ));
     }
 
-    let program_bytes = case.program;
-    let mut mi = || -> u64 { minimal::run(black_box(program_bytes), FUEL).unwrap_or(u64::MAX) };
+    // The minimal interpreter on the text as written and on two fused copies.
+    let texts = [
+        case.program.to_vec(),
+        minimal::fuse(case.program, minimal::Fusion::Branch),
+        minimal::fuse(case.program, minimal::Fusion::Body),
+    ];
+    let mut minimals: Vec<_> = texts
+        .iter()
+        .map(|t| move || -> u64 { minimal::run(black_box(t), FUEL).unwrap_or(u64::MAX) })
+        .collect();
     if case.minimal {
-        let r = mi();
-        if r != case.expected {
-            return Err(format!(
-                "{}: minimal interpreter returned {r:#x}, expected {:#x}",
-                case.name, case.expected
-            ));
+        for (i, mi) in minimals.iter_mut().enumerate() {
+            let r = mi();
+            if r != case.expected {
+                return Err(format!(
+                    "{}: minimal interpreter (text {i}) returned {r:#x}, expected {:#x}",
+                    case.name, case.expected
+                ));
+            }
         }
     }
 
     let fi = calibrate(&mut femto);
     let ri = calibrate(&mut rb);
-    let li = if case.minimal { calibrate(&mut mi) } else { 0 };
-    let (mut fbest, mut rbest, mut lbest) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    let li: Vec<u64> = if case.minimal { minimals.iter_mut().map(|m| calibrate(m)).collect() } else { Vec::new() };
+    let (mut fbest, mut rbest, mut lbest) = (f64::INFINITY, f64::INFINITY, [f64::INFINITY; 3]);
     for _ in 0..ROUNDS {
         fbest = fbest.min(batch(&mut femto, fi));
         rbest = rbest.min(batch(&mut rb, ri));
-        if case.minimal {
-            lbest = lbest.min(batch(&mut mi, li));
+        for (i, &n) in li.iter().enumerate() {
+            lbest[i] = lbest[i].min(batch(&mut minimals[i], n));
         }
     }
     Ok(Row {
@@ -294,7 +307,7 @@ fn main() {
         );
     }
     for r in &rows {
-        if let Some(l) = r.minimal_ns_run {
+        if let Some([l, pair, body]) = r.minimal_ns_run {
             println!(
                 "{:<12} minimal 5-opcode match interpreter (minimal.rs): {:.2} ns/i, {:.2}x rbpf; femto-vm takes {:.2}x its time",
                 r.name,
@@ -302,21 +315,31 @@ fn main() {
                 r.rbpf_ns_run / l,
                 r.femto_ns_run / l
             );
+            println!(
+                "{:<12} the same with `sub; jne` fused: {:.2} ns/i, {:.2}x rbpf; with the whole body fused (one dispatch per iteration): {:.2} ns/i, {:.2}x rbpf",
+                r.name,
+                pair / r.insns as f64,
+                r.rbpf_ns_run / pair,
+                body / r.insns as f64,
+                r.rbpf_ns_run / body
+            );
         }
     }
     for r in &rows {
         println!("figure: host.{}.ebpf_insns = {} insns", r.name, r.insns);
         if let Some(l) = r.minimal_ns_run {
-            println!(
-                "figure: host.{}.minimal_ns_per_insn = {:.2} ns",
-                r.name,
-                l / r.insns as f64
-            );
-            println!(
-                "figure: host.{}.minimal_speedup_vs_rbpf = {:.2} x",
-                r.name,
-                r.rbpf_ns_run / l
-            );
+            for (what, t) in ["minimal", "minimal_fused_pair", "minimal_fused_body"].iter().zip(l) {
+                println!(
+                    "figure: host.{}.{what}_ns_per_insn = {:.2} ns",
+                    r.name,
+                    t / r.insns as f64
+                );
+                println!(
+                    "figure: host.{}.{what}_speedup_vs_rbpf = {:.2} x",
+                    r.name,
+                    r.rbpf_ns_run / t
+                );
+            }
         }
         println!(
             "figure: host.{}.femto_ns_per_insn = {:.2} ns",
