@@ -50,33 +50,40 @@ fn load_and_run<const COMPACT: bool>(
     let loaded = if COMPACT { Image::parse(image).and_then(|img| img.verify().map(|_| img)) } else {
         femto_vm::translate_image(image).and_then(|()| Image::parse(image))
     };
-    match loaded {
+    let from_image = match loaded {
         Ok(img) => {
-            let config = img.verifier_config();
-            let p = Program::assume_verified(img.text(), &config);
-            let entry = img.function(b"main").unwrap_or(0);
             let len = img.data_region_len().min(data.len());
-            if img.init_data(&mut data[..len]).is_ok() {
-                let mut m = Memory::for_container(&mut *stack, Region::Unmapped, &mut data[..len], img.rodata());
-                status = run::<COMPACT>(&p, entry as usize, &mut m, helpers, 1000);
-            }
+            img.init_data(&mut data[..len]).ok().map(|_| {
+                let program = Program::assume_verified(img.text(), &img.verifier_config());
+                let entry = img.function(b"main").unwrap_or(0) as usize;
+                (program, entry, len, img.rodata())
+            })
         }
-        Err(e) => status = u64::from(e.pc().unwrap_or(0)) + 2,
-    }
-    // The run path on a raw, verified program with a read-only context: the
-    // Fletcher32 input is the rodata region, the context points at it.
-    let cfg = femto_vm::VerifierConfig::default();
-    let verified = if COMPACT { femto_vm::verify(text, &cfg) } else { femto_vm::verify_translated(text, &cfg) };
-    match verified {
-        Ok(p) => {
+        Err(e) => {
+            status = u64::from(e.pc().unwrap_or(0)) + 2;
+            None
+        }
+    };
+    // The run path, one call site as in the capsule: the loaded image's
+    // `main` or, if the image did not load, a raw verified program with a
+    // read-only context (the Fletcher32 input is the rodata region, the
+    // context points at it).
+    let input = &programs::FLETCHER32_INPUT[..];
+    let (program, entry, data_len, rodata, context, fuel) = match from_image {
+        Some((program, entry, len, rodata)) => (program, entry, len, rodata, Region::Unmapped, 1000),
+        None => {
+            let cfg = femto_vm::VerifierConfig::default();
+            let verified = if COMPACT { femto_vm::verify(text, &cfg) } else { femto_vm::verify_translated(text, &cfg) };
+            let Ok(program) = verified else {
+                return status ^ 4;
+            };
             ctx[..8].copy_from_slice(&vaddr(REGION_RODATA, 0).to_le_bytes());
             ctx[8..12].copy_from_slice(&180u32.to_le_bytes());
-            let input = &programs::FLETCHER32_INPUT[..];
-            let mut m = Memory::for_container(&mut *stack, Region::ReadOnly(ctx), &mut [], input);
-            status ^ run::<COMPACT>(&p, 0, &mut m, helpers, 100_000)
+            (program, 0, 0, input, Region::ReadOnly(ctx), 100_000)
         }
-        Err(_) => status ^ 4,
-    }
+    };
+    let mut m = Memory::for_container(&mut *stack, context, &mut data[..data_len], rodata);
+    status ^ run::<COMPACT>(&program, entry, &mut m, helpers, fuel)
 }
 
 /// The probe: loads and runs, reports, exits (success if the result is right).
