@@ -41,7 +41,10 @@
 
 use std::io::Write as _;
 
-use femto_vm::{helpers, memory::Memory, verifier::VerifierConfig, Error, FnHelpers, Program};
+use femto_vm::{helpers, memory::Memory, verifier::VerifierConfig, Error, FnHelpers};
+
+mod common;
+use common::Way;
 
 // ---------------------------------------------------------------------------------------------
 // A small deterministic PRNG (xorshift64*).
@@ -347,27 +350,8 @@ fn run_femto(prog: &[u8], mem: &[u8]) -> Result<Outcome, String> {
     })
 }
 
-/// How [`run_femto_once`] runs a program.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Way {
-    /// As written, in the main interpreter.
-    Plain,
-    /// Translated, in the main interpreter.
-    Translated,
-    /// As written, in the compact interpreter.
-    Compact,
-}
-
 /// One run: the exact outcome and the final buffer.
 fn run_femto_once(prog: &[u8], mem: &[u8], way: Way) -> Result<(Result<u64, Error>, Vec<u8>), String> {
-    let config = VerifierConfig::default();
-    let mut text = prog.to_vec();
-    let program = if way == Way::Translated {
-        femto_vm::verify_translated(&mut text, &config)
-    } else {
-        Program::verify(prog, &config)
-    }
-    .map_err(|e| format!("femto verifier: {e}"))?;
     let mut buf = mem.to_vec();
     let mut stack = [0u8; STACK_LEN];
     let mut memory = Memory::new();
@@ -380,11 +364,8 @@ fn run_femto_once(prog: &[u8], mem: &[u8], way: Way) -> Result<(Result<u64, Erro
             Err(helpers::unknown(id))
         }
     });
-    let r = if way == Way::Compact {
-        femto_vm::compact::run(&program, 0, &mut memory, &mut h, 100_000)
-    } else {
-        program.run(0, &mut memory, &mut h, 100_000)
-    };
+    let r = common::run_way(way, prog, &VerifierConfig::default(), &mut memory, &mut h, 100_000)
+        .map_err(|e| format!("femto verifier: {e}"))?;
     drop(memory);
     Ok((r, buf))
 }

@@ -3,7 +3,7 @@
 
 use femto_vm::helpers::{unknown, FnHelpers};
 use femto_vm::isa::Insn;
-use femto_vm::{Error, Memory, Program, VerifierConfig};
+use femto_vm::{Error, Helpers, Memory, Program, VerifierConfig};
 
 /// One instruction slot.
 pub fn i(op: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
@@ -89,15 +89,37 @@ pub fn run_cfg(prog: &[Insn], mem: &mut [u8], fuel: u64, cfg: &VerifierConfig<'_
     plain
 }
 
-/// How [`run_once`] runs a program.
+/// How a test runs a program.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Way {
+pub enum Way {
     /// As written, in the main interpreter.
     Plain,
     /// Translated, in the main interpreter.
     Translated,
     /// As written, in the compact interpreter.
     Compact,
+}
+
+/// Verifies `text` with `cfg` (translating a copy of it for
+/// [`Way::Translated`]) and runs it from slot 0 over `memory` the given way:
+/// `Err` if the verifier rejects it, else the run's outcome.
+pub fn run_way<H: Helpers>(
+    way: Way,
+    text: &[u8],
+    cfg: &VerifierConfig<'_>,
+    memory: &mut Memory<'_>,
+    helpers: &mut H,
+    fuel: u64,
+) -> Result<Result<u64, Error>, Error> {
+    let mut translated = text.to_vec();
+    let program = match way {
+        Way::Translated => femto_vm::verify_translated(&mut translated, cfg)?,
+        Way::Plain | Way::Compact => Program::verify(text, cfg)?,
+    };
+    Ok(match way {
+        Way::Compact => femto_vm::compact::run(&program, 0, memory, helpers, fuel),
+        Way::Plain | Way::Translated => program.run(0, memory, helpers, fuel),
+    })
 }
 
 /// One run; `Err` if the program is rejected, else the outcome and the stack.
@@ -108,22 +130,13 @@ fn run_once(
     cfg: &VerifierConfig<'_>,
     way: Way,
 ) -> Result<(Result<u64, Error>, Vec<u8>), Error> {
-    let mut text = b.to_vec();
-    let program = if way == Way::Translated {
-        femto_vm::verify_translated(&mut text, cfg)?
-    } else {
-        Program::verify(&text, cfg)?
-    };
     let mut stack = vec![0u8; 512 * 8];
     let mut memory = Memory::new();
     memory.map_stack(&mut stack);
     if !mem.is_empty() {
         memory.map_context_rw(mem);
     }
-    let r = match way {
-        Way::Compact => femto_vm::compact::run(&program, 0, &mut memory, &mut test_helpers(), fuel),
-        _ => program.run(0, &mut memory, &mut test_helpers(), fuel),
-    };
+    let r = run_way(way, b, cfg, &mut memory, &mut test_helpers(), fuel)?;
     drop(memory);
     Ok((r, stack))
 }
