@@ -83,16 +83,19 @@ fn load_failure(e: femto_vm::Error) -> (ErrorCode, u32, u32) {
 // A writable hook context is backed up in `MAX_HOOK_CONTEXT / 8` words.
 const _: () = assert!(MAX_HOOK_CONTEXT % 8 == 0);
 
-/// Up to 8 bytes as a little-endian word (the backup of a writable hook
-/// context).
-fn le_word(part: &[u8]) -> u64 {
-    match part.first_chunk::<8>() {
-        Some(w) => u64::from_le_bytes(*w),
-        None => part.iter().rev().fold(0, |v, &b| v << 8 | u64::from(b)),
+/// Backs up `context` into `words`, 8 bytes per word, little-endian (a
+/// writable hook context, before a run that may fault).
+#[inline(always)]
+fn backup_context(context: &[u8], words: &mut [u64]) {
+    for (word, part) in words.iter_mut().zip(context.chunks(8)) {
+        *word = match part.first_chunk::<8>() {
+            Some(w) => u64::from_le_bytes(*w),
+            None => part.iter().rev().fold(0, |v, &b| v << 8 | u64::from(b)),
+        };
     }
 }
 
-/// Writes a backup taken by words ([`le_word`]) back into `context`.
+/// Writes a backup taken by [`backup_context`] back into `context`.
 #[inline(never)]
 fn restore_context(words: &[u64], context: &mut [u8]) {
     for (word, part) in words.iter().zip(context.chunks_mut(8)) {
@@ -1126,9 +1129,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
                         if context.len() > MAX_HOOK_CONTEXT {
                             continue;
                         }
-                        for (word, part) in backup.iter_mut().zip(context.chunks(8)) {
-                            *word = le_word(part);
-                        }
+                        backup_context(context, &mut backup);
                         let r = self.run_slot(
                             app,
                             idx,
@@ -1351,7 +1352,7 @@ impl<'a, A: Alarm<'a>, const N: usize, const SLOT: usize, const STACK: usize>
 
 #[cfg(test)]
 mod tests {
-    use super::{le_word, restore_context};
+    use super::{backup_context, restore_context};
     use crate::hooks::MAX_HOOK_CONTEXT;
 
     /// The word backup of a writable hook context gives back every byte,
@@ -1362,9 +1363,7 @@ mod tests {
         for len in 0..=MAX_HOOK_CONTEXT {
             let original: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(37).wrapping_add(1)).collect();
             let mut words = [0u64; MAX_HOOK_CONTEXT / 8];
-            for (word, part) in words.iter_mut().zip(original.chunks(8)) {
-                *word = le_word(part);
-            }
+            backup_context(&original, &mut words);
             let mut context = vec![0xEE; len];
             restore_context(&words, &mut context);
             assert_eq!(context, original, "length {len}");
