@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints text/data/bss of three kernel ELFs and the differences.
+# Prints text/data/bss of three to seven kernel ELFs and the differences.
 # usage: size-report.sh FEMTO.elf NO_FEMTO.elf STOCK.elf [UNSIGNED.elf [COMPACT.elf [NO_RBF.elf [COMPACT_NO_RBF.elf]]]]
 #        (SIZE=llvm-size)
 # UNSIGNED.elf: the femto kernel without the capsule's signed-updates feature.

@@ -42,10 +42,11 @@ fn load_and_run<const COMPACT: bool>(
 ) -> u64 {
     let mut dyn_helpers = DynHelpers;
     let helpers: &mut dyn Helpers = black_box(&mut dyn_helpers);
-    // The load path as the capsule has it. Main interpreter: image parser,
-    // verifier and translator (`translate_image`), then the translated text
-    // run without verifying again (it has internal opcodes). Compact
-    // interpreter: image parser and verifier.
+    // The capsule's load steps (it takes them in one parse, through
+    // `femto_vm::translate_image_with` / `verify_image_with`). Main
+    // interpreter: image parser, verifier and translator (`translate_image`),
+    // then the translated text run without verifying again (it has internal
+    // opcodes). Compact interpreter: image parser and verifier.
     let mut status = 0u64;
     let loaded = if COMPACT { Image::parse(image).and_then(|img| img.verify().map(|_| img)) } else {
         femto_vm::translate_image(image).and_then(|()| Image::parse(image))

@@ -229,31 +229,34 @@ fn run_case(case: &Case) -> Result<Row, String> {
         ));
     }
 
-    // The minimal interpreter on the text as written and on two fused copies.
-    let texts = [
-        case.program.to_vec(),
-        minimal::fuse(case.program, minimal::Fusion::Branch),
-        minimal::fuse(case.program, minimal::Fusion::Body),
-    ];
+    // The minimal interpreter (on the cases that ask for it) on the text as
+    // written and on two fused copies.
+    let texts = if case.minimal {
+        vec![
+            case.program.to_vec(),
+            minimal::fuse(case.program, minimal::Fusion::Branch),
+            minimal::fuse(case.program, minimal::Fusion::Body),
+        ]
+    } else {
+        Vec::new()
+    };
     let mut minimals: Vec<_> = texts
         .iter()
         .map(|t| move || -> u64 { minimal::run(black_box(t), FUEL).unwrap_or(u64::MAX) })
         .collect();
-    if case.minimal {
-        for (i, mi) in minimals.iter_mut().enumerate() {
-            let r = mi();
-            if r != case.expected {
-                return Err(format!(
-                    "{}: minimal interpreter (text {i}) returned {r:#x}, expected {:#x}",
-                    case.name, case.expected
-                ));
-            }
+    for (i, mi) in minimals.iter_mut().enumerate() {
+        let r = mi();
+        if r != case.expected {
+            return Err(format!(
+                "{}: minimal interpreter (text {i}) returned {r:#x}, expected {:#x}",
+                case.name, case.expected
+            ));
         }
     }
 
     let fi = calibrate(&mut femto);
     let ri = calibrate(&mut rb);
-    let li: Vec<u64> = if case.minimal { minimals.iter_mut().map(|m| calibrate(m)).collect() } else { Vec::new() };
+    let li: Vec<u64> = minimals.iter_mut().map(|m| calibrate(m)).collect();
     let (mut fbest, mut rbest, mut lbest) = (f64::INFINITY, f64::INFINITY, [f64::INFINITY; 3]);
     for _ in 0..ROUNDS {
         fbest = fbest.min(batch(&mut femto, fi));
